@@ -1,0 +1,56 @@
+// Portability layer: everything that differs between C++14/17/20 and between Boost versions.
+#ifndef ASYNC_GENERATOR_COMPAT_CONFIG_HPP
+#define ASYNC_GENERATOR_COMPAT_CONFIG_HPP
+
+#include <boost/version.hpp>
+
+#if __cplusplus >= 201703L
+#include <optional>
+#else
+#include <boost/optional.hpp>
+#endif
+
+// Per-operation cancellation arrived with Asio 1.19 (Boost 1.77).
+#if BOOST_VERSION >= 107700
+#define ASYNC_GENERATOR_HAS_CANCELLATION 1
+#else
+#define ASYNC_GENERATOR_HAS_CANCELLATION 0
+#endif
+
+// asio::spawn on Boost.Context fibers with completion tokens arrived with Boost 1.80.
+#if BOOST_VERSION >= 108000
+#define ASYNC_GENERATOR_HAS_FIBER_SPAWN 1
+#else
+#define ASYNC_GENERATOR_HAS_FIBER_SPAWN 0
+#endif
+
+// asio::deferred arrived with Boost 1.80.
+#if BOOST_VERSION >= 108000
+#define ASYNC_GENERATOR_HAS_DEFERRED 1
+#else
+#define ASYNC_GENERATOR_HAS_DEFERRED 0
+#endif
+
+#if __cplusplus >= 202002L && defined(__cpp_impl_coroutine)
+#define ASYNC_GENERATOR_HAS_CO_AWAIT 1
+#else
+#define ASYNC_GENERATOR_HAS_CO_AWAIT 0
+#endif
+
+namespace async_generator {
+namespace compat {
+#if __cplusplus >= 201703L
+template <class T>
+using optional = std::optional<T>;
+using nullopt_t = std::nullopt_t;
+constexpr nullopt_t nullopt = std::nullopt;
+#else
+template <class T>
+using optional = boost::optional<T>;
+using nullopt_t = boost::none_t;
+const nullopt_t nullopt = boost::none;
+#endif
+}  // namespace compat
+}  // namespace async_generator
+
+#endif

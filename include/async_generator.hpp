@@ -1,0 +1,15 @@
+// async_generator for C++: Python's async generators (PEP 525) on Boost.Context fibers and
+// Boost.Asio executors. Including this header includes every public facility.
+#ifndef ASYNC_GENERATOR_HPP
+#define ASYNC_GENERATOR_HPP
+
+#include <async_generator/async_for.hpp>
+#include <async_generator/async_generator.hpp>
+#include <async_generator/context.hpp>
+#include <async_generator/errors.hpp>
+#include <async_generator/generator_function.hpp>
+#include <async_generator/stack.hpp>
+#include <async_generator/unraisable.hpp>
+#include <async_generator/yield.hpp>
+
+#endif

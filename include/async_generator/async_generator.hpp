@@ -1,0 +1,164 @@
+// async_generator<Y, S, R>: Python's async generator object (PEP 525) on a Boost.Context fiber,
+// driven by Boost.Asio asynchronous operations.
+#ifndef ASYNC_GENERATOR_ASYNC_GENERATOR_HPP
+#define ASYNC_GENERATOR_ASYNC_GENERATOR_HPP
+
+#include <async_generator/context.hpp>
+#include <async_generator/detail/frame.hpp>
+#include <async_generator/detail/generator_frame.hpp>
+#include <async_generator/detail/ops.hpp>
+#include <async_generator/errors.hpp>
+#include <async_generator/stack.hpp>
+#include <async_generator/yield.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/execution_context.hpp>
+
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+namespace async_generator {
+
+/// An asynchronous generator: yields `Y`s, is sent `S`s (`void`: nothing), returns an `R`.
+///
+/// A handle that owns its generator (move-only). Operations run one at a time, serialized on the
+/// generator's executor; the body runs on its own fiber and awaits Asio operations through its
+/// context. Dropping the last handle of a generator suspended at a yield closes it synchronously
+/// (`generator_exit` raised at the yield; an attempt to yield or await then is reported through the
+/// unraisable hook as "async generator ignored GeneratorExit" and the stack is unwound).
+///
+/// Each operation is an Asio asynchronous operation: `token` may be a callback, `asio::use_future`,
+/// `asio::yield_context`, `asio::use_awaitable`, `asio::deferred`, or a generator body's `context`
+/// (then the two fibers switch directly when they share the executor). The handler never runs
+/// inside the initiating function; it runs on its associated executor (default: the generator's),
+/// which counts as outstanding work until then.
+template <class Y, class S = void, class R = void>
+class async_generator {
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  using yield_type = Y;
+  using send_type = S;
+  using return_type = R;
+
+  /// Completion signature of anext, asend and athrow.
+  using next_signature = typename detail::op_signature<Y, true>::type;
+  /// Completion signature of aclose.
+  using close_signature = void(std::exception_ptr);
+
+  /// An empty handle: every operation fails with `empty_generator_error`.
+  async_generator() noexcept = default;
+  async_generator(async_generator&&) noexcept = default;
+  async_generator& operator=(async_generator&&) noexcept = default;
+
+  /// Internal: adopts a frame.
+  explicit async_generator(detail::frame_ptr<detail::frame_base> frame) noexcept : frame_(std::move(frame)) {}
+
+  /// True when this handle holds a generator.
+  explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
+
+  /// The executor the body runs on.
+  executor_type get_executor() const {
+    if (!frame_) throw empty_generator_error();
+    return frame_->ex_;
+  }
+
+  /// Python's `ag_running`: true from the start of an operation until it completes, including while
+  /// the body waits in an await.
+  bool ag_running() const noexcept { return frame_ && frame_->state_ == detail::frame_state::running; }
+
+  /// Python's `__anext__()`: runs the body to its next yield.
+  ///
+  /// Completion signature: `void(std::exception_ptr, Y)` (`void(std::exception_ptr)` when `Y` is void).
+  ///
+  /// Errors: `stop_async_iteration` when the body returns (carrying its return value the first time)
+  /// and on every later call; `runtime_error` "anext(): asynchronous generator is already running"
+  /// while another operation is in flight (the generator is unaffected); "async generator raised
+  /// StopAsyncIteration" when that escapes the body; any exception the body raises (the generator is
+  /// then finished).
+  template <class CompletionToken>
+  auto anext(CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, next_signature>(
+        next_initiation(frame_.get()), token, detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
+  }
+
+  /// Python's `asend(value)`: resumes the body with `value` as the result of its `yield_`.
+  ///
+  /// Completion signature: as `anext`. Errors: as `anext`; on a generator that has not started,
+  /// `type_error` "can't send non-None value to a just-started async generator", and the generator
+  /// stays unstarted and usable.
+  template <class CompletionToken, class T = S>
+  auto asend(detail::value_t<T> value, CompletionToken&& token) {
+    static_assert(!std::is_void<S>::value, "asend on a generator that is sent nothing (S is void): use anext");
+    return boost::asio::async_initiate<CompletionToken, next_signature>(
+        next_initiation(frame_.get()), token, detail::op_kind::asend, std::move(value), std::exception_ptr());
+  }
+
+  /// Python's `athrow(exc)`: raises `exception` in the body at its yield.
+  ///
+  /// Completion signature: as `anext`: the value the body yields in answer, or the error. On an
+  /// unstarted generator the exception completes the operation and the generator is finished
+  /// without running; on a finished one the operation completes with no error and a
+  /// value-initialised `Y`. "athrow(): asynchronous generator is already running" while another
+  /// operation is in flight.
+  template <class CompletionToken>
+  auto athrow(std::exception_ptr exception, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, next_signature>(
+        next_initiation(frame_.get()), token, detail::op_kind::athrow, detail::value_t<S>(), std::move(exception));
+  }
+
+  /// Python's `aclose()`: raises `generator_exit` in the body at its yield and waits for it to end;
+  /// the body may await during its cleanup.
+  ///
+  /// Completion signature: `void(std::exception_ptr)`. Completes without error when the body ends
+  /// (returning, or letting `generator_exit` out), and at once on an unstarted (which is then closed
+  /// without running) or finished generator. Errors: `runtime_error` "async generator ignored
+  /// GeneratorExit" when the body yields instead (it stays suspended there); "aclose(): asynchronous
+  /// generator is already running"; any other exception the cleanup raises.
+  template <class CompletionToken>
+  auto aclose(CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, close_signature>(
+        close_initiation(frame_.get()), token, detail::op_kind::aclose, detail::value_t<S>(), std::exception_ptr());
+  }
+
+ private:
+  using next_initiation = detail::op_initiation<Y, S, true>;
+  using close_initiation = detail::op_initiation<Y, S, false>;
+
+  detail::frame_ptr<detail::frame_base> frame_;
+};
+
+namespace detail {
+
+template <class T, class = void>
+struct is_execution_context : std::false_type {};
+template <class T>
+struct is_execution_context<T, typename std::enable_if<std::is_convertible<T&, boost::asio::execution_context&>::value>::type>
+    : std::true_type {};
+
+template <class Executor>
+boost::asio::any_io_executor executor_of(const Executor& ex, std::false_type) {
+  return boost::asio::any_io_executor(ex);
+}
+template <class ExecutionContext>
+boost::asio::any_io_executor executor_of(ExecutionContext& ctx, std::true_type) {
+  return boost::asio::any_io_executor(ctx.get_executor());
+}
+
+}  // namespace detail
+
+/// Makes a generator whose body is `body(context<Y, S>) -> R`, run on `ex` (an executor, or an
+/// execution context such as an `io_context`). Nothing runs until the first operation.
+template <class Y, class S = void, class R = void, class ExecutorOrContext, class Body>
+async_generator<Y, S, R> make_async_generator(ExecutorOrContext&& ex, Body&& body, stack_options stack = {}) {
+  using frame_type = detail::body_frame<Y, S, R, typename std::decay<Body>::type>;
+  using given = typename std::decay<ExecutorOrContext>::type;
+  auto* frame = new frame_type(detail::executor_of(ex, detail::is_execution_context<given>()), stack.size,
+                               std::forward<Body>(body));
+  return async_generator<Y, S, R>(detail::frame_ptr<detail::frame_base>(frame, false));
+}
+
+}  // namespace async_generator
+
+#endif

@@ -1,0 +1,175 @@
+// A generator's state and the protocol by which fibers hand control to each other.
+#ifndef ASYNC_GENERATOR_DETAIL_FRAME_HPP
+#define ASYNC_GENERATOR_DETAIL_FRAME_HPP
+
+#include <async_generator/compat/asio.hpp>
+#include <async_generator/compat/fiber.hpp>
+#include <async_generator/errors.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+namespace async_generator {
+namespace detail {
+
+enum class frame_state : unsigned char { created, suspended, running, finished };
+enum class op_kind : unsigned char { anext, asend, athrow, aclose };
+// How a body resumed at a yield point goes on: yield_ returns (nothing or the sent value), raises
+// the thrown exception, or raises generator_exit (an aclose, or the synchronous close of a drop).
+enum class resume_mode : unsigned char { next, send, throw_in, close, close_sync };
+
+// The stack (native, or a fiber that is not a generator) that resumed a chain of generator fibers.
+// When the chain can go no further (a yield to a callback consumer, an end, an await), control
+// comes back here, and `after` runs on this stack.
+class frame_base;
+struct native_stack : compat::switch_slot {
+  // Returns the frame to resume next on this stack (an await that completed at once), or null.
+  frame_base* (*after)(void*) = nullptr;
+  void* after_arg = nullptr;
+};
+
+// A consumer waiting through a completion handler.
+class op_base {
+ public:
+  using complete_fn = void (*)(op_base*, bool invoke);
+  op_base(complete_fn fn, op_kind k, void* value, void* sent) noexcept
+      : value(value), sent(sent), kind(k), fn_(fn) {}
+  void complete() { fn_(this, true); }  // deallocates the operation, then runs its handler
+  void destroy() noexcept { fn_(this, false); }
+
+  std::exception_ptr error;
+  std::exception_ptr thrown;  // athrow's argument
+  void* value;                // where the yielded value goes
+  void* sent;                 // where asend's value waits
+  op_kind kind;
+
+ private:
+  complete_fn fn_;
+};
+
+// Thrown at a body's suspension point to unwind its stack without running any await.
+struct unwind_signal {};
+
+class frame_base {
+ public:
+  frame_base(boost::asio::any_io_executor ex, std::size_t stack_size);
+  frame_base(const frame_base&) = delete;
+  frame_base& operator=(const frame_base&) = delete;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
+  }
+
+  // --- consumer side -------------------------------------------------------------------------
+  // Applies Python's rules for starting `kind` now. Returns true when the body must run (the
+  // operation's error now goes to *error_out); otherwise the outcome is already in *error_out.
+  bool begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
+  // Runs this generator on the current stack until the chain can go no further.
+  void resume_here() { run_chain(this); }
+  static void run_chain(frame_base* f);
+  // The fiber of `consumer` (a generator body) switches straight into this generator.
+  void resume_from(frame_base& consumer);
+  // Completes the callback consumer's operation, if there is one.
+  void complete_op();
+  // The callback operation a handler-based consumer started.
+  void start_op(op_base* op);
+
+  // --- body side -----------------------------------------------------------------------------
+  void check_running_here(const char* what) const;
+  void suspend_yield();
+  // Before an await: refuses it where the body may not wait; returns the await's number.
+  unsigned prepare_await();
+  // Suspends the body in an Asio operation; `start` runs on the resuming stack once suspended.
+  void suspend_await(frame_base* (*start)(void*), void* arg);
+  // First thing a body does when resumed at a yield: raise what it must.
+  void on_yield_resumed();
+
+  bool awaiting(unsigned seq) const noexcept { return awaiting_ && await_seq_ == seq; }
+  frame_base* chain_root() noexcept {
+    frame_base* f = this;
+    while (f->consumer_ != nullptr) f = f->consumer_;
+    return f;
+  }
+
+  // The entry of the body's fiber, and the end of the body: returns where control goes next.
+  compat::fiber run(compat::fiber&& caller);
+
+  const boost::asio::any_io_executor ex_;
+  compat::switch_slot self_;
+  native_stack* bottom_ = nullptr;
+  frame_base* consumer_ = nullptr;  // a consuming generator fiber waiting for this one
+  frame_base* awaited_ = nullptr;   // the generator this body is consuming right now
+  op_base* op_ = nullptr;           // a callback consumer waiting for this one
+  std::exception_ptr* error_out_ = nullptr;
+  void* value_out_ = nullptr;       // the consumer's slot for a yielded value (a value_t<Y>)
+  void* sent_in_ = nullptr;         // the value asend brought (a value_t<S>)
+  std::exception_ptr thrown_;
+  std::exception_ptr close_error_;  // what a synchronous close could not raise
+  const char* stack_lo_ = nullptr;
+  const char* stack_hi_ = nullptr;
+  std::size_t stack_size_;
+  std::atomic<long> refs_{1};
+  unsigned await_seq_ = 0;
+  frame_state state_ = frame_state::created;
+  resume_mode mode_ = resume_mode::next;
+  op_kind kind_ = op_kind::anext;
+  bool awaiting_ = false;
+  bool unwinding_ = false;
+
+ protected:
+  virtual ~frame_base();
+  virtual void run_body() = 0;
+  // The end of iteration of a body that returned: carries the return value when there is one.
+  virtual std::exception_ptr make_stop() = 0;
+
+ private:
+  void destroy() noexcept;
+  compat::switch_slot& hand_back();
+  void outcome(std::exception_ptr error, bool generator_exit_escaped, bool swallowed_unwind);
+  compat::fiber make_fiber();
+};
+
+inline frame_base* complete_op_after(void* frame) {
+  static_cast<frame_base*>(frame)->complete_op();
+  return nullptr;
+}
+
+// The stand-in for `void` in storage: yielded, sent and returned values always have a type.
+struct unit {};
+template <class T>
+using value_t = typename std::conditional<std::is_void<T>::value, unit, T>::type;
+
+// An owning pointer to a frame (frames count their own references).
+template <class Frame>
+class frame_ptr {
+ public:
+  frame_ptr() noexcept = default;
+  explicit frame_ptr(Frame* f, bool add = true) noexcept : f_(f) {
+    if (f_ && add) f_->add_ref();
+  }
+  frame_ptr(const frame_ptr& o) noexcept : frame_ptr(o.f_) {}
+  frame_ptr(frame_ptr&& o) noexcept : f_(o.f_) { o.f_ = nullptr; }
+  frame_ptr& operator=(frame_ptr o) noexcept {
+    std::swap(f_, o.f_);
+    return *this;
+  }
+  ~frame_ptr() {
+    if (f_) f_->release();
+  }
+  Frame* get() const noexcept { return f_; }
+  Frame* operator->() const noexcept { return f_; }
+  Frame& operator*() const noexcept { return *f_; }
+  explicit operator bool() const noexcept { return f_ != nullptr; }
+
+ private:
+  Frame* f_ = nullptr;
+};
+
+}  // namespace detail
+}  // namespace async_generator
+
+#endif

@@ -1,0 +1,53 @@
+#ifndef ASYNC_GENERATOR_DETAIL_GENERATOR_FRAME_HPP
+#define ASYNC_GENERATOR_DETAIL_GENERATOR_FRAME_HPP
+
+#include <async_generator/compat/config.hpp>
+#include <async_generator/detail/frame.hpp>
+
+#include <utility>
+
+namespace async_generator {
+template <class Y, class S>
+class context;
+
+namespace detail {
+
+// A frame that knows what its body returns; the body itself is in body_frame.
+template <class Y, class S, class R>
+class generator_frame : public frame_base {
+ public:
+  using frame_base::frame_base;
+
+ protected:
+  std::exception_ptr make_stop() override { return make_stop_for(std::is_void<R>()); }
+
+  compat::optional<value_t<R>> returned_;
+
+ private:
+  std::exception_ptr make_stop_for(std::true_type) { return std::make_exception_ptr(stop_async_iteration()); }
+  std::exception_ptr make_stop_for(std::false_type) {
+    if (!returned_) return std::make_exception_ptr(stop_async_iteration());
+    value_t<R> r(std::move(*returned_));
+    returned_ = compat::nullopt;
+    return std::make_exception_ptr(stop_async_iteration(std::move(r)));
+  }
+};
+
+template <class Y, class S, class R, class Body>
+class body_frame final : public generator_frame<Y, S, R> {
+ public:
+  body_frame(boost::asio::any_io_executor ex, std::size_t stack_size, Body body)
+      : generator_frame<Y, S, R>(std::move(ex), stack_size), body_(std::move(body)) {}
+
+ private:
+  void run_body() override { call(std::is_void<R>()); }
+  void call(std::true_type) { body_(context<Y, S>(this)); }
+  void call(std::false_type) { this->returned_.emplace(body_(context<Y, S>(this))); }
+
+  Body body_;
+};
+
+}  // namespace detail
+}  // namespace async_generator
+
+#endif

@@ -1,0 +1,174 @@
+// The asynchronous operations of a generator: one for callback consumers (posted to the
+// generator's executor, completed on the handler's), one direct fiber-to-fiber path.
+#ifndef ASYNC_GENERATOR_DETAIL_OPS_HPP
+#define ASYNC_GENERATOR_DETAIL_OPS_HPP
+
+#include <async_generator/compat/asio.hpp>
+#include <async_generator/context.hpp>
+#include <async_generator/detail/frame.hpp>
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace async_generator {
+namespace detail {
+
+template <class Y, bool WithValue>
+struct op_signature {
+  using type = void(std::exception_ptr, Y);
+};
+template <bool WithValue>
+struct op_signature<void, WithValue> {
+  using type = void(std::exception_ptr);
+};
+template <class Y>
+struct op_signature<Y, false> {
+  using type = void(std::exception_ptr);
+};
+
+template <class Y, class S>
+struct value_op : op_base {
+  value_op(complete_fn fn, op_kind k) noexcept : op_base(fn, k, &yielded, &sent) {}
+  value_t<Y> yielded{};
+  value_t<S> sent{};
+};
+
+// The handler with what it is called with, bound for dispatch to its executor.
+template <class Handler, class Y, bool WithValue>
+struct op_completion {
+  using allocator_type = boost::asio::associated_allocator_t<Handler>;
+  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(handler); }
+
+  void operator()() { invoke(std::integral_constant<bool, WithValue && !std::is_void<Y>::value>()); }
+  void invoke(std::true_type) { std::move(handler)(std::move(error), std::move(value)); }
+  void invoke(std::false_type) { std::move(handler)(std::move(error)); }
+
+  Handler handler;
+  std::exception_ptr error;
+  value_t<Y> value;
+};
+
+template <class Handler, class Y, class S, bool WithValue>
+class handler_op final : public value_op<Y, S> {
+ public:
+  template <class H>
+  handler_op(H&& h, op_kind kind, const boost::asio::any_io_executor& generator_executor)
+      : value_op<Y, S>(&handler_op::do_complete, kind),
+        handler_(std::forward<H>(h)),
+        work_(compat::track_work(boost::asio::get_associated_executor(handler_, generator_executor))) {}
+
+  static void do_complete(op_base* base, bool invoke) {
+    handler_op* self = static_cast<handler_op*>(base);
+    auto alloc = compat::get_handler_allocator<Handler, handler_op>(self->handler_);
+    op_completion<Handler, Y, WithValue> completion{std::move(self->handler_), std::move(self->error),
+                                                    std::move(self->yielded)};
+    auto work = std::move(self->work_);
+    self->~handler_op();
+    std::allocator_traits<decltype(alloc)>::deallocate(alloc, self, 1);
+    if (invoke) boost::asio::dispatch(work, std::move(completion));
+  }
+
+ private:
+  using work_type =
+      compat::tracked_executor_t<boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>>;
+  Handler handler_;
+  work_type work_;
+};
+
+// Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
+// context went away), it destroys the operation without calling its handler, as Asio does.
+class start_job {
+ public:
+  start_job(frame_ptr<frame_base> frame, op_base* op) noexcept : frame_(std::move(frame)), op_(op) {}
+  start_job(start_job&& other) noexcept : frame_(std::move(other.frame_)), op_(other.op_) { other.op_ = nullptr; }
+  start_job& operator=(start_job&&) = delete;
+  ~start_job() {
+    if (op_ != nullptr) op_->destroy();
+  }
+  void operator()() {
+    op_base* op = op_;
+    op_ = nullptr;
+    frame_->start_op(op);
+  }
+
+ private:
+  frame_ptr<frame_base> frame_;
+  op_base* op_;
+};
+
+// anext/asend/athrow (WithValue) and aclose.
+template <class Y, class S, bool WithValue>
+class op_initiation {
+ public:
+  using direct_initiation = void;
+  using signature = typename op_signature<Y, WithValue>::type;
+  using direct_result = typename std::conditional<WithValue, Y, void>::type;
+
+  explicit op_initiation(frame_base* frame) noexcept : frame_(frame) {}
+
+  template <class Handler>
+  void operator()(Handler&& handler, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
+    using handler_type = typename std::decay<Handler>::type;
+    using op_type = handler_op<handler_type, Y, S, WithValue>;
+    if (frame_ == nullptr) {
+      auto ex = boost::asio::get_associated_executor(handler);
+      boost::asio::post(ex, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler),
+                                                                      std::make_exception_ptr(empty_generator_error()),
+                                                                      value_t<Y>()});
+      return;
+    }
+    auto alloc = compat::get_handler_allocator<handler_type, op_type>(handler);
+    op_type* op = std::allocator_traits<decltype(alloc)>::allocate(alloc, 1);
+    try {
+      new (op) op_type(std::forward<Handler>(handler), kind, frame_->ex_);
+    } catch (...) {
+      std::allocator_traits<decltype(alloc)>::deallocate(alloc, op, 1);
+      throw;
+    }
+    op->sent = std::move(sent);
+    op->thrown = std::move(thrown);
+    boost::asio::post(frame_->ex_, start_job(frame_ptr<frame_base>(frame_), op));
+  }
+
+  // A generator body consuming this generator: when both run on the same executor, the consumer's
+  // fiber switches straight into this one and back, with no handler and no executor hop.
+  template <class Token>
+  direct_result direct(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
+    if (frame_ == nullptr) throw empty_generator_error();
+    frame_base& consumer = co.frame();
+    if (!(frame_->ex_ == consumer.ex_)) return await_via_handler(co, kind, std::move(sent), std::move(thrown), signature_tag());
+    consumer.check_running_here("await");
+    std::exception_ptr error;
+    value_t<Y> value{};
+    if (frame_->begin(kind, std::move(thrown), &error)) {
+      frame_->value_out_ = WithValue ? &value : nullptr;
+      frame_->sent_in_ = &sent;
+      frame_->resume_from(consumer);
+    }
+    if (error) std::rethrow_exception(error);
+    return static_cast<direct_result>(std::move(value));
+  }
+
+ private:
+  struct signature_tag {};
+  template <class Token>
+  direct_result await_via_handler(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown,
+                                  signature_tag) const {
+    return await_via(co, kind, std::move(sent), std::move(thrown), static_cast<signature*>(nullptr));
+  }
+  template <class Token, class... Args>
+  direct_result await_via(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown,
+                          void (*)(Args...)) const {
+    return await_any<Args...>(*this, co, kind, std::move(sent), std::move(thrown));
+  }
+
+  frame_base* frame_;
+};
+
+}  // namespace detail
+}  // namespace async_generator
+
+#endif

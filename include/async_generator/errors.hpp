@@ -1,0 +1,95 @@
+// The exceptions of async_generator: Python's StopAsyncIteration, GeneratorExit, RuntimeError and
+// TypeError, with Python's messages.
+#ifndef ASYNC_GENERATOR_ERRORS_HPP
+#define ASYNC_GENERATOR_ERRORS_HPP
+
+#include <exception>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+namespace async_generator {
+
+/// End of iteration (Python's `StopAsyncIteration`). The first one a generator raises carries the
+/// body's return value when the generator's return type is not `void`; later ones are empty.
+class stop_async_iteration : public std::exception {
+ public:
+  stop_async_iteration() noexcept = default;
+
+  template <class R>
+  explicit stop_async_iteration(R value)
+      : value_(std::make_shared<R>(std::move(value))), type_(&typeid(R)) {}
+
+  const char* what() const noexcept override;
+
+  /// True when this end of iteration carries a return value.
+  bool has_value() const noexcept { return value_ != nullptr; }
+
+  /// The return value; throws `std::bad_cast` when there is none or it is not an `R`.
+  template <class R>
+  const R& value() const {
+    if (!value_ || *type_ != typeid(R)) throw std::bad_cast();
+    return *static_cast<const R*>(value_.get());
+  }
+
+ private:
+  std::shared_ptr<const void> value_;
+  const std::type_info* type_ = nullptr;
+};
+
+/// Thrown into a body at its yield point by `aclose()` (Python's `GeneratorExit`). Like Python's,
+/// which derives from BaseException and not Exception, it does not derive from `std::exception`, so
+/// `catch (const std::exception&)` in a body does not swallow it.
+class generator_exit {
+ public:
+  const char* what() const noexcept { return "GeneratorExit"; }
+};
+
+/// Python's `RuntimeError`. Where Python raises it "from" another exception, that exception is its
+/// cause (Python's `__cause__`).
+class runtime_error : public std::runtime_error {
+ public:
+  explicit runtime_error(const std::string& message, std::exception_ptr cause = nullptr)
+      : std::runtime_error(message), cause_(std::move(cause)) {}
+
+  /// The exception this one was raised from, or null.
+  const std::exception_ptr& cause() const noexcept { return cause_; }
+
+ private:
+  std::exception_ptr cause_;
+};
+
+/// Python's `TypeError`.
+class type_error : public std::invalid_argument {
+ public:
+  explicit type_error(const std::string& message) : std::invalid_argument(message) {}
+};
+
+/// An operation on an `async_generator` that holds no generator (default-constructed or moved from).
+class empty_generator_error : public std::logic_error {
+ public:
+  empty_generator_error() : std::logic_error("operation on an empty async_generator (default-constructed or moved from)") {}
+};
+
+/// `yield_` (or an await through `co`) called where it cannot mean anything: with a context whose
+/// generator is not the one running on this fiber.
+class misuse_error : public std::logic_error {
+ public:
+  explicit misuse_error(const std::string& message) : std::logic_error(message) {}
+};
+
+namespace errors {
+// Python's exact messages, shared by the library and its tests.
+constexpr const char* anext_running = "anext(): asynchronous generator is already running";
+constexpr const char* athrow_running = "athrow(): asynchronous generator is already running";
+constexpr const char* aclose_running = "aclose(): asynchronous generator is already running";
+constexpr const char* send_to_unstarted = "can't send non-None value to a just-started async generator";
+constexpr const char* ignored_generator_exit = "async generator ignored GeneratorExit";
+constexpr const char* raised_stop_async_iteration = "async generator raised StopAsyncIteration";
+}  // namespace errors
+
+}  // namespace async_generator
+
+#endif

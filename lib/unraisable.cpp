@@ -1,0 +1,61 @@
+#include <async_generator/errors.hpp>
+#include <async_generator/unraisable.hpp>
+
+#include <cstdio>
+#include <mutex>
+#include <typeinfo>
+
+namespace async_generator {
+namespace {
+
+std::mutex hook_mutex;
+unraisablehook_type& current_hook() {
+  static unraisablehook_type* hook = new unraisablehook_type;  // outlives static destruction
+  return *hook;
+}
+
+}  // namespace
+
+std::string describe_exception(const std::exception_ptr& e) {
+  if (!e) return "None";
+  try {
+    std::rethrow_exception(e);
+  } catch (const stop_async_iteration& x) {
+    return "StopAsyncIteration";
+  } catch (const generator_exit&) {
+    return "GeneratorExit";
+  } catch (const runtime_error& x) {
+    return std::string("RuntimeError: ") + x.what();
+  } catch (const type_error& x) {
+    return std::string("TypeError: ") + x.what();
+  } catch (const std::exception& x) {
+    return std::string(typeid(x).name()) + ": " + x.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+unraisablehook_type set_unraisablehook(unraisablehook_type hook) {
+  std::lock_guard<std::mutex> lock(hook_mutex);
+  unraisablehook_type previous = std::move(current_hook());
+  current_hook() = std::move(hook);
+  return previous;
+}
+
+void report_unraisable(const unraisable& u) noexcept {
+  unraisablehook_type hook;
+  {
+    std::lock_guard<std::mutex> lock(hook_mutex);
+    hook = current_hook();
+  }
+  try {
+    if (hook) {
+      hook(u);
+      return;
+    }
+  } catch (...) {
+  }
+  std::fprintf(stderr, "Exception ignored in: %s\n%s\n", u.object.c_str(), describe_exception(u.exception).c_str());
+}
+
+}  // namespace async_generator

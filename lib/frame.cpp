@@ -47,8 +47,12 @@ std::string describe(const frame_base* f) {
 
 }  // namespace
 
+namespace {
+std::atomic<unsigned long long> next_serial{1};
+}
+
 frame_base::frame_base(boost::asio::any_io_executor ex, std::size_t stack_size)
-    : ex_(std::move(ex)), stack_size_(stack_size) {}
+    : ex_(std::move(ex)), stack_size_(stack_size), serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 frame_base::~frame_base() = default;
 
@@ -117,19 +121,6 @@ void frame_base::run_chain(frame_base* f) {
   }
 }
 
-void frame_base::resume_from(frame_base& consumer) {
-  consumer_ = &consumer;
-  bottom_ = consumer.bottom_;
-  consumer.awaited_ = this;
-  compat::switch_to(consumer.self_, self_);
-  consumer.awaited_ = nullptr;
-  if (consumer.unwinding_) {
-    // The consumer is being destroyed while this generator still works for it: it must not come
-    // back to a stack that is gone.
-    if (consumer_ == &consumer) consumer_ = nullptr;
-    throw unwind_signal();
-  }
-}
 
 void frame_base::start_op(op_base* op) {
   if (!begin(op->kind, std::move(op->thrown), &op->error)) {
@@ -150,60 +141,9 @@ void frame_base::complete_op() {
   op->complete();
 }
 
-void frame_base::check_running_here(const char* what) const {
-  char probe = 0;
-  const char* here = &probe;
-  if (state_ != frame_state::running || awaiting_ || here < stack_lo_ || here >= stack_hi_) {
-    throw misuse_error(std::string(what) +
-                       ": the context does not belong to the async generator running on this fiber");
-  }
-}
 
-compat::switch_slot& frame_base::hand_back() {
-  error_out_ = nullptr;
-  value_out_ = nullptr;
-  sent_in_ = nullptr;
-  if (consumer_ != nullptr) {
-    frame_base* consumer = consumer_;
-    consumer_ = nullptr;
-    consumer->bottom_ = bottom_;
-    return consumer->self_;
-  }
-  bottom_->after = &complete_op_after;
-  bottom_->after_arg = this;
-  return *bottom_;
-}
 
-void frame_base::suspend_yield() {
-  if (mode_ == resume_mode::close_sync) {
-    close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
-    unwinding_ = true;
-    throw unwind_signal();
-  }
-  if (kind_ == op_kind::aclose) {
-    // Python leaves the generator suspended at the offending yield.
-    *error_out_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
-  }
-  state_ = frame_state::suspended;
-  compat::switch_to(self_, hand_back());
-  on_yield_resumed();
-}
 
-void frame_base::on_yield_resumed() {
-  if (unwinding_) throw unwind_signal();
-  switch (mode_) {
-    case resume_mode::throw_in: {
-      std::exception_ptr e = std::move(thrown_);
-      thrown_ = nullptr;
-      std::rethrow_exception(e);
-    }
-    case resume_mode::close:
-    case resume_mode::close_sync:
-      throw generator_exit();
-    default:
-      return;
-  }
-}
 
 unsigned frame_base::prepare_await() {
   if (unwinding_) throw unwind_signal();

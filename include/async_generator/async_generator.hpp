@@ -78,7 +78,7 @@ class async_generator {
   /// StopAsyncIteration" when that escapes the body; any exception the body raises (the generator is
   /// then finished).
   template <class CompletionToken>
-  auto anext(CompletionToken&& token) {
+  ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token) {
     return boost::asio::async_initiate<CompletionToken, next_signature>(
         next_initiation(frame_.get()), token, detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
   }

@@ -27,7 +27,7 @@ struct sent_value<void> {
 };
 
 template <class Y, class S, class V>
-typename sent_value<S>::type yield_value(const context<Y, S>& co, V&& value) {
+ASYNC_GENERATOR_ALWAYS_INLINE typename sent_value<S>::type yield_value(const context<Y, S>& co, V&& value) {
   frame_base& f = co.frame();
   f.check_running_here("yield_");
   if (f.value_out_ != nullptr) *static_cast<value_t<Y>*>(f.value_out_) = std::forward<V>(value);
@@ -42,7 +42,7 @@ typename sent_value<S>::type yield_value(const context<Y, S>& co, V&& value) {
 /// `void` when the generator is sent nothing), the value of `asend`. Raises, at this point, the
 /// exception of `athrow` and `generator_exit` for `aclose`.
 template <class Y, class S, class V>
-typename detail::sent_value<S>::type yield_(const context<Y, S>& co, V&& value) {
+ASYNC_GENERATOR_ALWAYS_INLINE typename detail::sent_value<S>::type yield_(const context<Y, S>& co, V&& value) {
   static_assert(!std::is_void<Y>::value, "this generator yields nothing: call yield_(co) without a value");
   return detail::yield_value(co, std::forward<V>(value));
 }

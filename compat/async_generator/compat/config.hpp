@@ -37,6 +37,14 @@
 #define ASYNC_GENERATOR_HAS_CO_AWAIT 0
 #endif
 
+// Fiber switches confuse the return-address predictor: every return that crosses a switch
+// mispredicts. The hot path is forced inline so a switch happens at the body's own call depth.
+#if defined(__GNUC__) || defined(__clang__)
+#define ASYNC_GENERATOR_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define ASYNC_GENERATOR_ALWAYS_INLINE inline
+#endif
+
 namespace async_generator {
 namespace compat {
 #if __cplusplus >= 201703L

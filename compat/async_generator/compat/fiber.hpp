@@ -2,6 +2,8 @@
 #ifndef ASYNC_GENERATOR_COMPAT_FIBER_HPP
 #define ASYNC_GENERATOR_COMPAT_FIBER_HPP
 
+#include <async_generator/compat/config.hpp>
+
 #include <boost/context/fiber.hpp>
 
 #include <utility>
@@ -20,7 +22,7 @@ struct switch_slot {
   switch_slot* from = nullptr;
 };
 
-inline void switch_to(switch_slot& self, switch_slot& target) noexcept {
+ASYNC_GENERATOR_ALWAYS_INLINE void switch_to(switch_slot& self, switch_slot& target) noexcept {
   target.from = &self;
   fiber previous = std::move(target.cont).resume();
   // Back in `self`: whoever switched here named its own slot in self.from (or none when it finished).

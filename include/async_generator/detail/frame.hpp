@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -68,6 +69,14 @@ class frame_base {
   // Applies Python's rules for starting `kind` now. Returns true when the body must run (the
   // operation's error now goes to *error_out); otherwise the outcome is already in *error_out.
   bool begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
+  // Whether this frame's fiber may switch directly with `consumer`'s (same executor); cached per peer.
+  bool shares_executor_with(frame_base& consumer) {
+    if (consumer.serial_ != peer_serial_) {
+      peer_serial_ = consumer.serial_;
+      peer_shares_executor_ = ex_ == consumer.ex_;
+    }
+    return peer_shares_executor_;
+  }
   // Runs this generator on the current stack until the chain can go no further.
   void resume_here() { run_chain(this); }
   static void run_chain(frame_base* f);
@@ -113,6 +122,9 @@ class frame_base {
   const char* stack_hi_ = nullptr;
   std::size_t stack_size_;
   std::atomic<long> refs_{1};
+  const unsigned long long serial_;       // unique for the life of the process
+  unsigned long long peer_serial_ = 0;    // the last consumer checked by shares_executor_with
+  bool peer_shares_executor_ = false;
   unsigned await_seq_ = 0;
   frame_state state_ = frame_state::created;
   resume_mode mode_ = resume_mode::next;
@@ -137,6 +149,76 @@ inline frame_base* complete_op_after(void* frame) {
   static_cast<frame_base*>(frame)->complete_op();
   return nullptr;
 }
+
+ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer) {
+  consumer_ = &consumer;
+  bottom_ = consumer.bottom_;
+  consumer.awaited_ = this;
+  compat::switch_to(consumer.self_, self_);
+  consumer.awaited_ = nullptr;
+  if (consumer.unwinding_) {
+    // The consumer is being destroyed while this generator still works for it: it must not come
+    // back to a stack that is gone.
+    if (consumer_ == &consumer) consumer_ = nullptr;
+    throw unwind_signal();
+  }
+}
+
+ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_running_here(const char* what) const {
+  char probe = 0;
+  const char* here = &probe;
+  if (state_ != frame_state::running || awaiting_ || here < stack_lo_ || here >= stack_hi_) {
+    throw misuse_error(std::string(what) +
+                       ": the context does not belong to the async generator running on this fiber");
+  }
+}
+
+ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
+  error_out_ = nullptr;
+  value_out_ = nullptr;
+  sent_in_ = nullptr;
+  if (consumer_ != nullptr) {
+    frame_base* consumer = consumer_;
+    consumer_ = nullptr;
+    consumer->bottom_ = bottom_;
+    return consumer->self_;
+  }
+  bottom_->after = &complete_op_after;
+  bottom_->after_arg = this;
+  return *bottom_;
+}
+
+ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
+  if (mode_ == resume_mode::close_sync) {
+    close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
+    unwinding_ = true;
+    throw unwind_signal();
+  }
+  if (kind_ == op_kind::aclose) {
+    // Python leaves the generator suspended at the offending yield.
+    *error_out_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
+  }
+  state_ = frame_state::suspended;
+  compat::switch_to(self_, hand_back());
+  on_yield_resumed();
+}
+
+ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::on_yield_resumed() {
+  if (unwinding_) throw unwind_signal();
+  switch (mode_) {
+    case resume_mode::throw_in: {
+      std::exception_ptr e = std::move(thrown_);
+      thrown_ = nullptr;
+      std::rethrow_exception(e);
+    }
+    case resume_mode::close:
+    case resume_mode::close_sync:
+      throw generator_exit();
+    default:
+      return;
+  }
+}
+
 
 // The stand-in for `void` in storage: yielded, sent and returned values always have a type.
 struct unit {};

@@ -4,8 +4,11 @@
 #define ASYNC_GENERATOR_DETAIL_OPS_HPP
 
 #include <async_generator/compat/asio.hpp>
+#include <async_generator/compat/yield_context_fix.hpp>
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
+
+#include <boost/asio/io_context.hpp>
 
 #include <exception>
 #include <memory>
@@ -28,6 +31,35 @@ template <class Y>
 struct op_signature<Y, false> {
   using type = void(std::exception_ptr);
 };
+
+// Asio's type-erased executor costs an allocation and an indirect call per post or dispatch; when
+// it wraps an io_context's executor, as it almost always does, use that one directly.
+template <class Executor, class F>
+void post_to(const Executor& ex, F&& f) {
+  boost::asio::post(ex, std::forward<F>(f));
+}
+template <class F>
+void post_to(const boost::asio::any_io_executor& ex, F&& f) {
+  using io_executor = boost::asio::io_context::executor_type;
+  if (const io_executor* io = ex.target<io_executor>()) {
+    boost::asio::post(*io, std::forward<F>(f));
+  } else {
+    boost::asio::post(ex, std::forward<F>(f));
+  }
+}
+template <class Executor, class F>
+void dispatch_to(const Executor& ex, F&& f) {
+  boost::asio::dispatch(ex, std::forward<F>(f));
+}
+template <class F>
+void dispatch_to(const boost::asio::any_io_executor& ex, F&& f) {
+  using io_executor = boost::asio::io_context::executor_type;
+  if (const io_executor* io = ex.target<io_executor>()) {
+    boost::asio::dispatch(*io, std::forward<F>(f));
+  } else {
+    boost::asio::dispatch(ex, std::forward<F>(f));
+  }
+}
 
 template <class Y, class S>
 struct value_op : op_base {
@@ -58,24 +90,30 @@ class handler_op final : public value_op<Y, S> {
   handler_op(H&& h, op_kind kind, const boost::asio::any_io_executor& generator_executor)
       : value_op<Y, S>(&handler_op::do_complete, kind),
         handler_(std::forward<H>(h)),
-        work_(compat::track_work(boost::asio::get_associated_executor(handler_, generator_executor))) {}
+        executor_(boost::asio::get_associated_executor(handler_, generator_executor)) {
+    // While the operation is pending, the generator's executor always has work: the posted start,
+    // or the Asio operation its body awaits. The handler's executor needs its own only if it is
+    // another one.
+    if (!(executor_ == generator_executor)) work_.emplace(compat::track_work(executor_));
+  }
 
   static void do_complete(op_base* base, bool invoke) {
     handler_op* self = static_cast<handler_op*>(base);
     auto alloc = compat::get_handler_allocator<Handler, handler_op>(self->handler_);
     op_completion<Handler, Y, WithValue> completion{std::move(self->handler_), std::move(self->error),
                                                     std::move(self->yielded)};
+    executor_type executor(std::move(self->executor_));
     auto work = std::move(self->work_);
     self->~handler_op();
     std::allocator_traits<decltype(alloc)>::deallocate(alloc, self, 1);
-    if (invoke) boost::asio::dispatch(work, std::move(completion));
+    if (invoke) dispatch_to(executor, std::move(completion));
   }
 
  private:
-  using work_type =
-      compat::tracked_executor_t<boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>>;
+  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
   Handler handler_;
-  work_type work_;
+  executor_type executor_;
+  compat::optional<compat::tracked_executor_t<executor_type>> work_;
 };
 
 // Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
@@ -130,16 +168,16 @@ class op_initiation {
     }
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
-    boost::asio::post(frame_->ex_, start_job(frame_ptr<frame_base>(frame_), op));
+    post_to(frame_->ex_, start_job(frame_ptr<frame_base>(frame_), op));
   }
 
   // A generator body consuming this generator: when both run on the same executor, the consumer's
   // fiber switches straight into this one and back, with no handler and no executor hop.
   template <class Token>
-  direct_result direct(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
+  ASYNC_GENERATOR_ALWAYS_INLINE direct_result direct(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
     if (frame_ == nullptr) throw empty_generator_error();
     frame_base& consumer = co.frame();
-    if (!(frame_->ex_ == consumer.ex_)) return await_via_handler(co, kind, std::move(sent), std::move(thrown), signature_tag());
+    if (!frame_->shares_executor_with(consumer)) return await_via_handler(co, kind, std::move(sent), std::move(thrown), signature_tag());
     consumer.check_running_here("await");
     std::exception_ptr error;
     value_t<Y> value{};

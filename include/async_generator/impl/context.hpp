@@ -165,7 +165,7 @@ typename await_signature<Args...>::values::type await_dispatch(std::false_type, 
   return await_any<Args...>(std::forward<Initiation>(init), co, std::forward<InitArgs>(args)...);
 }
 template <class... Args, class Initiation, class Token, class... InitArgs>
-typename await_signature<Args...>::values::type await_dispatch(std::true_type, Initiation&& init, const Token& co,
+ASYNC_GENERATOR_ALWAYS_INLINE typename await_signature<Args...>::values::type await_dispatch(std::true_type, Initiation&& init, const Token& co,
                                                                InitArgs&&... args) {
   return init.direct(co, std::forward<InitArgs>(args)...);
 }
@@ -183,7 +183,7 @@ class async_result<::async_generator::context<Y, S>, R(Args...)> {
       typename ::async_generator::detail::await_signature<typename std::decay<Args>::type...>::values::type;
 
   template <class Initiation, class... InitArgs>
-  static return_type initiate(Initiation&& init, const ::async_generator::context<Y, S>& co, InitArgs&&... args) {
+  ASYNC_GENERATOR_ALWAYS_INLINE static return_type initiate(Initiation&& init, const ::async_generator::context<Y, S>& co, InitArgs&&... args) {
     namespace d = ::async_generator::detail;
     return d::await_dispatch<typename std::decay<Args>::type...>(
         d::is_direct_initiation<typename std::decay<Initiation>::type>(), std::forward<Initiation>(init), co,

@@ -1,0 +1,158 @@
+// The benchmark program: prints `bench <case> <ns_per_item>`, every case measured in the same run,
+// each the median of several repetitions.
+#include <async_generator.hpp>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/spawn.hpp>
+#endif
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace ag = async_generator;
+namespace asio = boost::asio;
+namespace ctx = boost::context;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+long items = 1000000;
+int repetitions = 5;
+volatile long sink = 0;
+
+template <class F>
+double measure(F&& run_once) {
+  std::vector<double> samples;
+  for (int r = 0; r < repetitions; ++r) {
+    const auto t0 = clock_type::now();
+    run_once();
+    const auto t1 = clock_type::now();
+    samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(items));
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
+}
+
+void report(const char* name, double ns) {
+  std::printf("bench %s %.1f\n", name, ns);
+  std::fflush(stdout);
+}
+
+void raw_fiber() {
+  ctx::fiber f(std::allocator_arg, ctx::protected_fixedsize_stack(64 * 1024), [](ctx::fiber&& caller) {
+    for (;;) caller = std::move(caller).resume();
+    return std::move(caller);
+  });
+  for (long i = 0; i < items; ++i) f = std::move(f).resume();
+  // f is left suspended: its destructor unwinds it
+}
+
+ag::async_generator<long> counter(asio::io_context& io, long n) {
+  return ag::make_async_generator<long>(io, [n](ag::context<long> co) {
+    for (long i = 0; i < n; ++i) ag::yield_(co, i);
+  });
+}
+
+void anext_fiber() {
+  asio::io_context io;
+  auto outer = ag::make_async_generator<long>(io, [&io](ag::context<long> co) {
+    auto inner = counter(io, items);
+    long sum = 0;
+    for (long i = 0; i < items; ++i) sum += inner.anext(co);
+    ag::yield_(co, sum);
+  });
+  outer.anext([](std::exception_ptr, long v) { sink = v; });
+  io.run();
+}
+
+void anext_callback() {
+  asio::io_context io;
+  auto gen = counter(io, items);
+  long sum = 0;
+  std::function<void(std::exception_ptr, long)> step = [&](std::exception_ptr e, long v) {
+    if (e) return;
+    sum += v;
+    gen.anext(std::ref(step));
+  };
+  gen.anext(std::ref(step));
+  io.run();
+  sink = sum;
+}
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+void spawn_post() {
+  asio::io_context io;
+  asio::spawn(io, [](asio::yield_context yield) {
+    for (long i = 0; i < items; ++i) asio::post(yield);
+  }, asio::detached);
+  io.run();
+}
+
+void spawn_channel() {
+  asio::io_context io;
+  asio::experimental::channel<void(boost::system::error_code, long)> ch(io, 0);
+  asio::spawn(io, [&](asio::yield_context yield) {
+    for (long i = 0; i < items; ++i) ch.async_send(boost::system::error_code(), i, yield);
+    ch.close();
+  }, asio::detached);
+  asio::spawn(io, [&](asio::yield_context yield) {
+    long sum = 0;
+    for (long i = 0; i < items; ++i) sum += ch.async_receive(yield);
+    sink = sum;
+  }, asio::detached);
+  io.run();
+}
+
+void anext_spawn() {
+  asio::io_context io;
+  auto gen = counter(io, items);
+  asio::spawn(io, [&](asio::yield_context yield) {
+    long sum = 0;
+    for (long i = 0; i < items; ++i) sum += gen.anext(yield);
+    sink = sum;
+  }, asio::detached);
+  io.run();
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> only;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--items") == 0 && i + 1 < argc) {
+      items = std::atol(argv[++i]);
+    } else if (std::strcmp(argv[i], "--repetitions") == 0 && i + 1 < argc) {
+      repetitions = std::atoi(argv[++i]);
+    } else {
+      only.push_back(argv[i]);
+    }
+  }
+  auto run = [&](const char* name, void (*fn)()) {
+    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
+    report(name, measure(fn));
+  };
+  run("raw_fiber", raw_fiber);
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+  run("spawn_post", spawn_post);
+  run("spawn_channel", spawn_channel);
+  run("anext_spawn", anext_spawn);
+#endif
+  run("anext_fiber", anext_fiber);
+  run("anext_callback", anext_callback);
+  return 0;
+}

@@ -1,0 +1,35 @@
+// PEP 525's ticker: yield numbers from 0 to `to` every `delay`.
+#include <async_generator.hpp>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdio>
+
+namespace ag = async_generator;
+namespace asio = boost::asio;
+
+// async def ticker(delay, to):
+//     for i in range(to):
+//         yield i
+//         await asyncio.sleep(delay)
+const auto ticker = ag::make_generator_function<int>([](ag::context<int> co, std::chrono::milliseconds delay, int to) {
+  asio::steady_timer timer(co.get_executor());
+  for (int i = 0; i < to; ++i) {
+    ag::yield_(co, i);
+    timer.expires_after(delay);
+    timer.async_wait(co);
+  }
+});
+
+int main() {
+  asio::io_context io;
+  asio::spawn(io, [&](asio::yield_context yield) {
+    auto gen = ticker(io, std::chrono::milliseconds(10), 5);
+    for (int value : ag::aiter(gen, yield)) std::printf("%d\n", value);  // async for value in ticker(...)
+  }, asio::detached);
+  io.run();
+}

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Installs the Debian 12 packages the project needs, when any is missing (run as root).
+set -e
+packages="g++ meson ninja-build pkg-config libboost1.81-dev libboost-context1.81-dev doctest-dev"
+missing=""
+for p in $packages; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi

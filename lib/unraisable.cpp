@@ -20,7 +20,7 @@ std::string describe_exception(const std::exception_ptr& e) {
   if (!e) return "None";
   try {
     std::rethrow_exception(e);
-  } catch (const stop_async_iteration& x) {
+  } catch (const stop_async_iteration&) {
     return "StopAsyncIteration";
   } catch (const generator_exit&) {
     return "GeneratorExit";

@@ -21,6 +21,13 @@ struct outcome {
   T value{};
 };
 
+// Runs `io` until the operation that sets `done` has completed.
+inline void drive(asio::io_context& io, const bool& done) {
+  io.restart();
+  io.run();
+  REQUIRE(done);
+}
+
 template <class Start>
 auto complete(asio::io_context& io, Start start) {
   outcome<int> o;
@@ -30,9 +37,7 @@ auto complete(asio::io_context& io, Start start) {
     o.value = v;
     done = true;
   });
-  io.restart();
-  io.run();
-  REQUIRE(done);
+  drive(io, done);
   return o;
 }
 
@@ -56,9 +61,7 @@ std::exception_ptr aclose(asio::io_context& io, G& g) {
     error = e;
     done = true;
   });
-  io.restart();
-  io.run();
-  REQUIRE(done);
+  drive(io, done);
   return error;
 }
 
@@ -75,16 +78,7 @@ std::string message_of(const std::exception_ptr& e) {
   }
 }
 
-inline bool is_stop(const std::exception_ptr& e) {
-  if (!e) return false;
-  try {
-    std::rethrow_exception(e);
-  } catch (const ag::stop_async_iteration&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
+inline bool is_stop(const std::exception_ptr& e) { return e && ag::detail::is_stop(e); }
 
 // Collects what the unraisable hook receives while alive.
 struct unraisable_log {

@@ -33,31 +33,18 @@ struct op_signature<Y, false> {
 };
 
 // Asio's type-erased executor costs an allocation and an indirect call per post or dispatch; when
-// it wraps an io_context's executor, as it almost always does, use that one directly.
-template <class Executor, class F>
-void post_to(const Executor& ex, F&& f) {
-  boost::asio::post(ex, std::forward<F>(f));
+// it wraps an io_context's executor, as it almost always does, `use` gets that one directly.
+template <class Executor, class Use>
+void with_executor(const Executor& ex, Use&& use) {
+  use(ex);
 }
-template <class F>
-void post_to(const boost::asio::any_io_executor& ex, F&& f) {
+template <class Use>
+void with_executor(const boost::asio::any_io_executor& ex, Use&& use) {
   using io_executor = boost::asio::io_context::executor_type;
   if (const io_executor* io = ex.target<io_executor>()) {
-    boost::asio::post(*io, std::forward<F>(f));
+    use(*io);
   } else {
-    boost::asio::post(ex, std::forward<F>(f));
-  }
-}
-template <class Executor, class F>
-void dispatch_to(const Executor& ex, F&& f) {
-  boost::asio::dispatch(ex, std::forward<F>(f));
-}
-template <class F>
-void dispatch_to(const boost::asio::any_io_executor& ex, F&& f) {
-  using io_executor = boost::asio::io_context::executor_type;
-  if (const io_executor* io = ex.target<io_executor>()) {
-    boost::asio::dispatch(*io, std::forward<F>(f));
-  } else {
-    boost::asio::dispatch(ex, std::forward<F>(f));
+    use(ex);
   }
 }
 
@@ -106,7 +93,7 @@ class handler_op final : public value_op<Y, S> {
     auto work = std::move(self->work_);
     self->~handler_op();
     std::allocator_traits<decltype(alloc)>::deallocate(alloc, self, 1);
-    if (invoke) dispatch_to(executor, std::move(completion));
+    if (invoke) with_executor(executor, [&](const auto& e) { boost::asio::dispatch(e, std::move(completion)); });
   }
 
  private:
@@ -168,7 +155,8 @@ class op_initiation {
     }
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
-    post_to(frame_->ex_, start_job(frame_ptr<frame_base>(frame_), op));
+    start_job job(frame_ptr<frame_base>(frame_), op);
+    with_executor(frame_->ex_, [&](const auto& e) { boost::asio::post(e, std::move(job)); });
   }
 
   // A generator body consuming this generator: when both run on the same executor, the consumer's

@@ -25,8 +25,18 @@ const auto countdown = ag::make_generator_function<int, void, std::string>(
     });
 
 // A generator consuming another: the two fibers switch directly, no executor hop.
+// Its return value arrives on the first end of iteration, which it reports.
 const auto squares = ag::make_generator_function<int>([](ag::context<int> co, ag::async_generator<int, void, std::string>& src) {
-  for (int x : ag::aiter(src, co)) ag::yield_(co, x * x);
+  for (;;) {
+    int x = 0;
+    try {
+      x = src.anext(co);
+    } catch (const ag::stop_async_iteration& e) {
+      std::printf("countdown returned: %s\n", e.value<std::string>().c_str());
+      return;
+    }
+    ag::yield_(co, x * x);
+  }
 });
 
 int main() {
@@ -38,11 +48,6 @@ int main() {
     for (int v : ag::aiter(squared, yield)) {
       std::printf("square %d\n", v);
       total += v;
-    }
-    try {
-      numbers.anext(yield);
-    } catch (const ag::stop_async_iteration& e) {
-      std::printf("countdown finished: %s\n", e.has_value() ? e.value<std::string>().c_str() : "(no value)");
     }
     std::printf("summary: 5 squares, total %d\n", total);
   }, asio::detached);

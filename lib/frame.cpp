@@ -121,6 +121,9 @@ void frame_base::run_chain(frame_base* f) {
   }
 }
 
+void frame_base::start_pending_await(const native_stack& ns) {
+  if (frame_base* f = ns.after(ns.after_arg)) run_chain(f);
+}
 
 void frame_base::start_op(op_base* op) {
   if (!begin(op->kind, std::move(op->thrown), &op->error)) {

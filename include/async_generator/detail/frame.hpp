@@ -46,6 +46,9 @@ class op_base {
   void* value;                // where the yielded value goes
   void* sent;                 // where asend's value waits
   op_kind kind;
+  // True while the operation runs inside its initiating function: its handler must then be posted,
+  // never dispatched.
+  bool initiating = false;
 
  private:
   complete_fn fn_;
@@ -80,6 +83,12 @@ class frame_base {
   // Runs this generator on the current stack until the chain can go no further.
   void resume_here() { run_chain(this); }
   static void run_chain(frame_base* f);
+  // Runs this generator, whose consumer waits on the current stack, until it yields or ends (true),
+  // or until its chain waits in an await (false), whose start is then left in `ns` for
+  // start_pending_await.
+  bool run_until_suspended(native_stack& ns);
+  // Starts an await left by run_until_suspended, once the consumer's handler is in place.
+  static void start_pending_await(const native_stack& ns);
   // The fiber of `consumer` (a generator body) switches straight into this generator.
   void resume_from(frame_base& consumer);
   // Completes the callback consumer's operation, if there is one.
@@ -148,6 +157,13 @@ class frame_base {
 inline frame_base* complete_op_after(void* frame) {
   static_cast<frame_base*>(frame)->complete_op();
   return nullptr;
+}
+
+ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_until_suspended(native_stack& ns) {
+  bottom_ = &ns;
+  ns.after = nullptr;
+  compat::switch_to(ns, self_);
+  return ns.after == &complete_op_after;
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer) {

@@ -4,7 +4,7 @@
 #define ASYNC_GENERATOR_DETAIL_OPS_HPP
 
 #include <async_generator/compat/asio.hpp>
-#include <async_generator/compat/yield_context_fix.hpp>
+#include <async_generator/compat/yield_context.hpp>
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
 
@@ -55,6 +55,14 @@ struct value_op : op_base {
   value_t<S> sent{};
 };
 
+// Whether code running now runs on `ex` (in one of the threads of its io_context); false when that
+// cannot be known cheaply.
+template <class Executor>
+bool running_on(const Executor&) noexcept {
+  return false;
+}
+inline bool running_on(const boost::asio::io_context::executor_type& ex) noexcept { return ex.running_in_this_thread(); }
+
 // The handler with what it is called with, bound for dispatch to its executor.
 template <class Handler, class Y, bool WithValue>
 struct op_completion {
@@ -91,9 +99,17 @@ class handler_op final : public value_op<Y, S> {
                                                     std::move(self->yielded)};
     executor_type executor(std::move(self->executor_));
     auto work = std::move(self->work_);
+    const bool initiating = self->initiating;
     self->~handler_op();
     std::allocator_traits<decltype(alloc)>::deallocate(alloc, self, 1);
-    if (invoke) with_executor(executor, [&](const auto& e) { boost::asio::dispatch(e, std::move(completion)); });
+    if (!invoke) return;
+    with_executor(executor, [&](const auto& e) {
+      if (initiating) {
+        boost::asio::post(e, std::move(completion));
+      } else {
+        boost::asio::dispatch(e, std::move(completion));
+      }
+    });
   }
 
  private:
@@ -124,11 +140,72 @@ class start_job {
   op_base* op_;
 };
 
+// Whether code running now runs on the generator's executor `ex`.
+inline bool running_on_executor(const boost::asio::any_io_executor& ex) noexcept {
+  bool here = false;
+  with_executor(ex, [&](const auto& e) { here = running_on(e); });
+  return here;
+}
+
+template <class Handler, class Y, class S, bool WithValue>
+handler_op<typename std::decay<Handler>::type, Y, S, WithValue>* make_handler_op(Handler&& handler, op_kind kind,
+                                                                                 const frame_base& frame) {
+  using op_type = handler_op<typename std::decay<Handler>::type, Y, S, WithValue>;
+  auto alloc = compat::get_handler_allocator<typename std::decay<Handler>::type, op_type>(handler);
+  op_type* op = std::allocator_traits<decltype(alloc)>::allocate(alloc, 1);
+  try {
+    return new (op) op_type(std::forward<Handler>(handler), kind, frame.ex_);
+  } catch (...) {
+    std::allocator_traits<decltype(alloc)>::deallocate(alloc, op, 1);
+    throw;
+  }
+}
+
+// Runs `start` (which runs the body) inside an initiating function: a completion meanwhile is
+// posted, never dispatched.
+template <class Start>
+void start_initiating(frame_base& frame, op_base* op, Start&& start) {
+  frame_ptr<frame_base> keep(&frame);  // the body might drop the last handle
+  op->initiating = true;
+  start();
+  if (frame.op_ == op) op->initiating = false;  // still pending: it completes later
+}
+
+// The rest of an operation begun on an asio::spawn coroutine's stack whose generator waits in an
+// await: the coroutine waits for it through a handler, installed before the await starts.
+template <class Y, class S, bool WithValue>
+struct pending_await_initiation {
+  template <class Handler>
+  void operator()(Handler&& handler) const {
+    auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), frame->kind_, *frame);
+    frame->op_ = op;
+    frame->error_out_ = &op->error;
+    if (frame->value_out_ != nullptr) frame->value_out_ = op->value;
+    start_initiating(*frame, op, [this] { frame_base::start_pending_await(*pending); });
+  }
+  frame_base* frame;
+  const native_stack* pending;
+};
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+// Initiates an operation of signature `Signature` on a yield_context.
+template <class Signature>
+struct yield_initiator;
+template <class... Ts>
+struct yield_initiator<void(std::exception_ptr, Ts...)> {
+  template <class Yield, class Initiation, class... Args>
+  static typename compat::yield_outcome<Ts...>::type initiate(const Yield& yield, Initiation&& init, Args&&... args) {
+    return compat::initiate_on_yield<Ts...>(std::forward<Initiation>(init), yield, std::forward<Args>(args)...);
+  }
+};
+#endif
+
 // anext/asend/athrow (WithValue) and aclose.
 template <class Y, class S, bool WithValue>
 class op_initiation {
  public:
   using direct_initiation = void;
+  using from_yield_initiation = void;
   using signature = typename op_signature<Y, WithValue>::type;
   using direct_result = typename std::conditional<WithValue, Y, void>::type;
 
@@ -137,7 +214,6 @@ class op_initiation {
   template <class Handler>
   void operator()(Handler&& handler, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
     using handler_type = typename std::decay<Handler>::type;
-    using op_type = handler_op<handler_type, Y, S, WithValue>;
     if (frame_ == nullptr) {
       auto ex = boost::asio::get_associated_executor(handler);
       boost::asio::post(ex, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler),
@@ -145,18 +221,15 @@ class op_initiation {
                                                                       value_t<Y>()});
       return;
     }
-    auto alloc = compat::get_handler_allocator<handler_type, op_type>(handler);
-    op_type* op = std::allocator_traits<decltype(alloc)>::allocate(alloc, 1);
-    try {
-      new (op) op_type(std::forward<Handler>(handler), kind, frame_->ex_);
-    } catch (...) {
-      std::allocator_traits<decltype(alloc)>::deallocate(alloc, op, 1);
-      throw;
-    }
+    auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), kind, *frame_);
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
-    start_job job(frame_ptr<frame_base>(frame_), op);
-    with_executor(frame_->ex_, [&](const auto& e) { boost::asio::post(e, std::move(job)); });
+    if (running_on_executor(frame_->ex_)) {
+      // Already on the generator's executor: the body runs now, and only the completion hops.
+      start_initiating(*frame_, op, [&] { frame_->start_op(op); });
+    } else {
+      with_executor(frame_->ex_, [&](const auto& e) { boost::asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
+    }
   }
 
   // A generator body consuming this generator: when both run on the same executor, the consumer's
@@ -178,6 +251,33 @@ class op_initiation {
     return static_cast<direct_result>(std::move(value));
   }
 
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+  // An asio::spawn coroutine consuming this generator: on the generator's executor, the body runs
+  // on the coroutine's stack, as a generator consuming another does; the coroutine suspends only if
+  // the body waits in an await.
+  template <class Executor>
+  ASYNC_GENERATOR_ALWAYS_INLINE direct_result from_yield(const boost::asio::basic_yield_context<Executor>& yield, op_kind kind,
+                                                         value_t<S> sent, std::exception_ptr thrown) const {
+    if (frame_ == nullptr || !running_on_executor(frame_->ex_)) {
+      return on_yield::initiate(yield, *this, kind, std::move(sent), std::move(thrown));
+    }
+    std::exception_ptr error;
+    value_t<Y> value{};
+    if (frame_->begin(kind, std::move(thrown), &error)) {
+      frame_->op_ = nullptr;
+      frame_->consumer_ = nullptr;
+      frame_->value_out_ = WithValue ? &value : nullptr;
+      frame_->sent_in_ = &sent;
+      native_stack ns;
+      if (!frame_->run_until_suspended(ns)) {
+        return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{frame_, &ns});
+      }
+    }
+    if (error) std::rethrow_exception(error);
+    return static_cast<direct_result>(std::move(value));
+  }
+#endif
+
  private:
   struct signature_tag {};
   template <class Token>
@@ -190,6 +290,9 @@ class op_initiation {
                           void (*)(Args...)) const {
     return await_any<Args...>(*this, co, kind, std::move(sent), std::move(thrown));
   }
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+  using on_yield = yield_initiator<signature>;
+#endif
 
   frame_base* frame_;
 };

@@ -79,6 +79,27 @@ void anext_fiber() {
   io.run();
 }
 
+// A chain of `depth` generators, each delegating to the next with yield_from_, consumed from fiber code.
+ag::async_generator<long> delegating(asio::io_context& io, int depth) {
+  if (depth == 0) return counter(io, items);
+  return ag::make_async_generator<long>(io, [&io, depth](ag::context<long> co) {
+    ag::yield_from_(co, delegating(io, depth - 1));
+  });
+}
+
+template <int Depth>
+void yield_from_depth() {
+  asio::io_context io;
+  auto outer = ag::make_async_generator<long>(io, [&io](ag::context<long> co) {
+    auto chain = delegating(io, Depth);
+    long sum = 0;
+    for (long i = 0; i < items; ++i) sum += chain.anext(co);
+    ag::yield_(co, sum);
+  });
+  outer.anext([](std::exception_ptr, long v) { sink = v; });
+  io.run();
+}
+
 void anext_callback() {
   asio::io_context io;
   auto gen = counter(io, items);
@@ -154,5 +175,9 @@ int main(int argc, char** argv) {
 #endif
   run("anext_fiber", anext_fiber);
   run("anext_callback", anext_callback);
+  run("yield_from_depth_1", yield_from_depth<1>);
+  run("yield_from_depth_4", yield_from_depth<4>);
+  run("yield_from_depth_16", yield_from_depth<16>);
+  run("yield_from_depth_64", yield_from_depth<64>);
   return 0;
 }

@@ -11,5 +11,6 @@
 #include <async_generator/stack.hpp>
 #include <async_generator/unraisable.hpp>
 #include <async_generator/yield.hpp>
+#include <async_generator/yield_from.hpp>
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <exception>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace async_generator {
@@ -67,6 +68,15 @@ class async_generator {
   /// Python's `ag_running`: true from the start of an operation until it completes, including while
   /// the body waits in an await.
   bool ag_running() const noexcept { return frame_ && frame_->state_ == detail::frame_state::running; }
+
+  /// Python's `ag_await`: the delegate of the `yield_from_` the body is in, when it is a `D`; null
+  /// when the body is not delegating or its delegate is of another type. A chain of delegating
+  /// generators can be walked with it.
+  template <class D>
+  const D* ag_await() const noexcept {
+    if (!frame_ || frame_->delegate_type_ == nullptr || *frame_->delegate_type_ != typeid(D)) return nullptr;
+    return static_cast<const D*>(frame_->delegate_object_);
+  }
 
   /// Python's `__anext__()`: runs the body to its next yield.
   ///

@@ -11,6 +11,7 @@
 #include <exception>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace async_generator {
@@ -126,7 +127,9 @@ class frame_base {
   void* value_out_ = nullptr;       // the consumer's slot for a yielded value (a value_t<Y>)
   void* sent_in_ = nullptr;         // the value asend brought (a value_t<S>)
   std::exception_ptr thrown_;
-  std::exception_ptr close_error_;  // what a synchronous close could not raise
+  std::exception_ptr close_error_;
+  const void* delegate_object_ = nullptr;  // what yield_from_ delegates to (Python's ag_await)
+  const std::type_info* delegate_type_ = nullptr;  // what a synchronous close could not raise
   const char* stack_lo_ = nullptr;
   const char* stack_hi_ = nullptr;
   std::size_t stack_size_;

@@ -1,0 +1,167 @@
+// yield_from_: delegation to another async iterator (PEP 380's `yield from`, with aclose for close).
+#ifndef ASYNC_GENERATOR_YIELD_FROM_HPP
+#define ASYNC_GENERATOR_YIELD_FROM_HPP
+
+#include <async_generator/compat/fiber.hpp>
+#include <async_generator/context.hpp>
+#include <async_generator/detail/delegation.hpp>
+#include <async_generator/errors.hpp>
+#include <async_generator/yield.hpp>
+
+#include <exception>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+namespace async_generator {
+namespace detail {
+
+template <class...>
+using void_t = void;
+
+// What the delegate offers besides anext, detected as Python checks for the attributes.
+template <class D, class Token, class Sent, class = void>
+struct has_asend : std::false_type {};
+template <class D, class Token, class Sent>
+struct has_asend<D, Token, Sent, void_t<decltype(std::declval<D&>().asend(std::declval<Sent>(), std::declval<const Token&>()))>>
+    : std::true_type {};
+template <class D, class Token, class = void>
+struct has_athrow : std::false_type {};
+template <class D, class Token>
+struct has_athrow<D, Token, void_t<decltype(std::declval<D&>().athrow(std::exception_ptr(), std::declval<const Token&>()))>>
+    : std::true_type {};
+template <class D, class Token, class = void>
+struct has_aclose : std::false_type {};
+template <class D, class Token>
+struct has_aclose<D, Token, void_t<decltype(std::declval<D&>().aclose(std::declval<const Token&>()))>> : std::true_type {};
+
+struct delegate_return {};
+template <class D, class = void>
+struct return_type_of {
+  using type = void;
+};
+template <class D>
+struct return_type_of<D, void_t<typename D::return_type>> {
+  using type = typename D::return_type;
+};
+
+// The value a delegate's end of iteration carries (value-initialised when it carries none).
+template <class R>
+struct returned {
+  static R from(const stop_async_iteration& stop) {
+    if (!stop.has_value()) return R();
+    try {
+      return stop.value<R>();
+    } catch (const std::bad_cast&) {
+      throw type_error(std::string("yield_from_: the delegate returned a value that is not a ") + typeid(R).name());
+    }
+  }
+};
+template <>
+struct returned<void> {
+  static void from(const stop_async_iteration&) {}
+};
+
+// One delegation: PEP 380's loop, each step a call on the delegate through the body's context.
+template <class Y, class S, class D, class R>
+class delegation_loop {
+ public:
+  using token = context<Y, S>;
+  using value_type = typename std::decay<decltype(std::declval<D&>().anext(std::declval<const token&>()))>::type;
+  static_assert(!std::is_void<value_type>::value, "yield_from_ needs a delegate that yields values");
+
+  delegation_loop(const token& co, D& d) : co_(co), d_(d) {}
+
+  R run() {
+    if (!call([&] { return d_.anext(co_); })) return returned<R>::from(*stop_);
+    for (;;) {
+      if (!step()) return returned<R>::from(*stop_);
+    }
+  }
+
+ private:
+  // Yields the delegate's value and passes on whatever resumes this body; false when the delegate ended.
+  bool step() {
+    std::exception_ptr thrown;
+    try {
+      return yield_and_forward(std::is_void<S>());
+    } catch (const generator_exit&) {
+      close(has_aclose<D, token>());
+      throw;
+    } catch (const compat::forced_unwind&) {
+      throw;
+    } catch (const unwind_signal&) {
+      throw;
+    } catch (...) {
+      thrown = std::current_exception();
+    }
+    return throw_in(std::move(thrown), has_athrow<D, token>());
+  }
+
+  bool yield_and_forward(std::true_type) {
+    yield_(co_, std::move(*value_));
+    return call([&] { return d_.anext(co_); });
+  }
+  bool yield_and_forward(std::false_type) {
+    auto sent = yield_(co_, std::move(*value_));
+    if (!sent) return call([&] { return d_.anext(co_); });
+    return send(std::move(*sent), has_asend<D, token, S>());
+  }
+
+  template <class V>
+  bool send(V&& v, std::true_type) {
+    return call([&] { return d_.asend(std::forward<V>(v), co_); });
+  }
+  template <class V>
+  bool send(V&&, std::false_type) {
+    throw type_error("yield_from_: a value was sent and the delegate has no asend");
+  }
+
+  bool throw_in(std::exception_ptr e, std::true_type) {
+    return call([&] { return d_.athrow(e, co_); });
+  }
+  bool throw_in(std::exception_ptr e, std::false_type) { std::rethrow_exception(e); }
+
+  void close(std::true_type) { d_.aclose(co_); }
+  void close(std::false_type) {}
+
+  template <class Op>
+  bool call(Op&& op) {
+    try {
+      value_.emplace(op());
+      return true;
+    } catch (const stop_async_iteration& stop) {
+      stop_.emplace(stop);
+      return false;
+    }
+  }
+
+  const token& co_;
+  D& d_;
+  compat::optional<value_type> value_;
+  compat::optional<stop_async_iteration> stop_;
+};
+
+}  // namespace detail
+
+/// Python's `await yield_from_(delegate)`: yields everything `delegate` yields, forwards to it what
+/// this generator is sent (`asend`), thrown (`athrow`, when the delegate has one) and closed with
+/// (`aclose`, when it has one, before `generator_exit` is raised here), and returns the value its
+/// end of iteration carries.
+///
+/// `delegate` is this library's generator or any async iterator offering `anext(token)` (and
+/// optionally `asend(value, token)`, `athrow(exception_ptr, token)`, `aclose(token)`) with
+/// completion signatures `void(std::exception_ptr[, T])`. The result is `R`: by default the
+/// delegate's `return_type` (void when it has none).
+template <class R = detail::delegate_return, class Y, class S, class Delegate>
+auto yield_from_(const context<Y, S>& co, Delegate&& delegate) {
+  using delegate_type = typename std::remove_reference<Delegate>::type;
+  using result_type = typename std::conditional<std::is_same<R, detail::delegate_return>::value,
+                                                typename detail::return_type_of<delegate_type>::type, R>::type;
+  detail::awaiting_scope scope(co.frame(), &delegate, typeid(delegate_type));
+  return detail::delegation_loop<Y, S, delegate_type, result_type>(co, delegate).run();
+}
+
+}  // namespace async_generator
+
+#endif

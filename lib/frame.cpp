@@ -61,26 +61,56 @@ compat::fiber frame_base::make_fiber() {
                        [this](compat::fiber&& caller) { return run(std::move(caller)); });
 }
 
-bool frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out) {
+bool frame_base::on_running_path(const frame_base* leaf) const noexcept {
+  for (const frame_base* f = this; f != nullptr; f = f->delegator_) {
+    if (f == leaf->entry_) return true;
+  }
+  return false;
+}
+
+bool frame_base::running() const noexcept {
+  if (state_ == frame_state::running) return true;
+  return delegate_ != nullptr && leaf_->state_ == frame_state::running && on_running_path(leaf_);
+}
+
+frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out) {
+  if (delegate_ != nullptr && state_ == frame_state::suspended) {
+    frame_base* leaf = leaf_;
+    if (leaf->state_ == frame_state::running && on_running_path(leaf)) {
+      *error_out = std::make_exception_ptr(runtime_error(running_message(kind)));
+      return nullptr;
+    }
+    if ((kind == op_kind::anext || kind == op_kind::asend) && leaf->state_ == frame_state::suspended) {
+      // What this generator's yield_from_ would do, minus the climb down and back up the chain.
+      state_ = frame_state::running;
+      leaf->mode_ = kind == op_kind::anext ? resume_mode::next : resume_mode::send;
+      leaf->kind_ = kind;
+      leaf->state_ = frame_state::running;
+      leaf->error_out_ = error_out;
+      leaf->entry_ = this;
+      return leaf;
+    }
+    // Anything else (athrow, aclose, a delegate that ended or runs on its own) is this body's to handle.
+  }
   switch (state_) {
     case frame_state::running:
       *error_out = std::make_exception_ptr(runtime_error(running_message(kind)));
-      return false;
+      return nullptr;
     case frame_state::finished:
       if (kind == op_kind::anext || kind == op_kind::asend) *error_out = std::make_exception_ptr(stop_async_iteration());
-      return false;
+      return nullptr;
     case frame_state::created:
       switch (kind) {
         case op_kind::asend:
           *error_out = std::make_exception_ptr(type_error(errors::send_to_unstarted));
-          return false;
+          return nullptr;
         case op_kind::athrow:
           state_ = frame_state::finished;
           *error_out = std::move(thrown);
-          return false;
+          return nullptr;
         case op_kind::aclose:
           state_ = frame_state::finished;
-          return false;
+          return nullptr;
         case op_kind::anext:
           break;
       }
@@ -108,7 +138,8 @@ bool frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exception_p
   kind_ = kind;
   state_ = frame_state::running;
   error_out_ = error_out;
-  return true;
+  entry_ = this;
+  return this;
 }
 
 void frame_base::run_chain(frame_base* f) {
@@ -126,15 +157,16 @@ void frame_base::start_pending_await(const native_stack& ns) {
 }
 
 void frame_base::start_op(op_base* op) {
-  if (!begin(op->kind, std::move(op->thrown), &op->error)) {
+  frame_base* target = begin(op->kind, std::move(op->thrown), &op->error);
+  if (target == nullptr) {
     op->complete();
     return;
   }
-  op_ = op;
-  consumer_ = nullptr;
-  value_out_ = op->kind == op_kind::aclose ? nullptr : op->value;
-  sent_in_ = op->sent;
-  resume_here();
+  target->op_ = op;
+  target->consumer_ = nullptr;
+  target->value_out_ = op->kind == op_kind::aclose ? nullptr : op->value;
+  target->sent_in_ = op->sent;
+  run_chain(target);
 }
 
 void frame_base::complete_op() {
@@ -157,6 +189,50 @@ unsigned frame_base::prepare_await() {
     throw unwind_signal();
   }
   return ++await_seq_;
+}
+
+bool frame_base::suspend_delegating(frame_base& delegate) {
+  delegate_ = &delegate;
+  delegate.delegator_ = this;
+  leaf_ = delegate.delegate_ != nullptr ? delegate.leaf_ : &delegate;
+  set_chain_leaf(leaf_);
+  state_ = frame_state::suspended;
+  compat::switch_to(self_, hand_back());
+  delegate_->delegator_ = nullptr;
+  delegate_ = nullptr;
+  leaf_ = nullptr;
+  set_chain_leaf(this);
+  if (delegate_ended_) {
+    delegate_ended_ = false;
+    return true;
+  }
+  on_yield_resumed();
+  return false;
+}
+
+// The delegate of a yield_from_ ended while running an operation forwarded to it: the operation
+// goes on in the delegating body, which gets the delegate's outcome.
+compat::switch_slot& frame_base::hand_to_delegator(std::exception_ptr outcome) {
+  frame_base& d = *delegator_;
+  d.delegate_outcome_ = std::move(outcome);
+  d.delegate_ended_ = true;
+  d.state_ = frame_state::running;
+  d.kind_ = kind_;
+  d.mode_ = resume_mode::next;
+  d.consumer_ = consumer_;
+  d.op_ = op_;
+  d.bottom_ = bottom_;
+  d.entry_ = entry_;
+  d.error_out_ = error_out_;
+  d.value_out_ = value_out_;
+  d.sent_in_ = nullptr;
+  if (bottom_->holder == this) bottom_->holder = &d;
+  consumer_ = nullptr;
+  op_ = nullptr;
+  error_out_ = nullptr;
+  value_out_ = nullptr;
+  sent_in_ = nullptr;
+  return d.self_;
 }
 
 void frame_base::suspend_await(frame_base* (*start)(void*), void* arg) {
@@ -186,6 +262,12 @@ compat::fiber frame_base::run(compat::fiber&& caller) {
     error = std::make_exception_ptr(runtime_error(errors::raised_stop_async_iteration, std::current_exception()));
   } catch (...) {
     error = std::current_exception();
+  }
+  if (entry_ != this && delegator_ != nullptr && !unwinding_) {
+    state_ = frame_state::finished;
+    compat::switch_slot& next = hand_to_delegator(error ? std::move(error) : make_stop());
+    next.from = nullptr;
+    return std::move(next.cont);
   }
   outcome(std::move(error), exit_escaped, unwinding_ && !unwound);
   compat::switch_slot& next = hand_back();
@@ -217,6 +299,7 @@ void frame_base::outcome(std::exception_ptr error, bool generator_exit_escaped, 
 }
 
 void frame_base::destroy() noexcept {
+  entry_ = this;
   if (state_ == frame_state::suspended) {
     // PEP 525 without a finalizer: close synchronously, right here.
     mode_ = resume_mode::close_sync;

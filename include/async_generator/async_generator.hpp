@@ -55,6 +55,8 @@ class async_generator {
 
   /// Internal: adopts a frame.
   explicit async_generator(detail::frame_ptr<detail::frame_base> frame) noexcept : frame_(std::move(frame)) {}
+  /// Internal: the frame, or null.
+  detail::frame_base* frame() const noexcept { return frame_.get(); }
 
   /// True when this handle holds a generator.
   explicit operator bool() const noexcept { return static_cast<bool>(frame_); }
@@ -67,7 +69,7 @@ class async_generator {
 
   /// Python's `ag_running`: true from the start of an operation until it completes, including while
   /// the body waits in an await.
-  bool ag_running() const noexcept { return frame_ && frame_->state_ == detail::frame_state::running; }
+  bool ag_running() const noexcept { return frame_ && frame_->running(); }
 
   /// Python's `ag_await`: the delegate of the `yield_from_` the body is in, when it is a `D`; null
   /// when the body is not delegating or its delegate is of another type. A chain of delegating

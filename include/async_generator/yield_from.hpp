@@ -3,6 +3,7 @@
 #define ASYNC_GENERATOR_YIELD_FROM_HPP
 
 #include <async_generator/compat/fiber.hpp>
+#include <async_generator/async_generator.hpp>
 #include <async_generator/context.hpp>
 #include <async_generator/detail/delegation.hpp>
 #include <async_generator/errors.hpp>
@@ -62,7 +63,25 @@ struct returned<void> {
   static void from(const stop_async_iteration&) {}
 };
 
+// A delegate whose anext and asend the delegating generator may hand over directly: this library's
+// generator, yielding and sent the same types.
+template <class D, class Y, class S>
+struct is_chainable : std::false_type {};
+template <class Y, class S, class R>
+struct is_chainable<async_generator<Y, S, R>, Y, S> : std::true_type {};
+
+template <class D>
+frame_base* chainable_frame(D&, std::false_type) noexcept {
+  return nullptr;
+}
+template <class D>
+frame_base* chainable_frame(D& d, std::true_type) noexcept {
+  return d.frame();
+}
+
 // One delegation: PEP 380's loop, each step a call on the delegate through the body's context.
+// With a chainable delegate on the same executor, the body suspends delegating: the delegate's
+// anext and asend then bypass it, and it runs again only when the delegate ends or for athrow/aclose.
 template <class Y, class S, class D, class R>
 class delegation_loop {
  public:
@@ -74,17 +93,23 @@ class delegation_loop {
 
   R run() {
     if (!call([&] { return d_.anext(co_); })) return returned<R>::from(*stop_);
-    for (;;) {
-      if (!step()) return returned<R>::from(*stop_);
+    frame_base* delegate = chainable_frame(d_, is_chainable<D, Y, S>());
+    if (delegate != nullptr && delegate->delegator_ == nullptr && delegate->shares_executor_with(co_.frame())) {
+      chained_ = delegate;
     }
+    while (step()) {
+    }
+    return returned<R>::from(*stop_);
   }
 
  private:
   // Yields the delegate's value and passes on whatever resumes this body; false when the delegate ended.
   bool step() {
     std::exception_ptr thrown;
+    compat::optional<value_t<S>> sent;
+    bool delegate_ended = false;
     try {
-      return yield_and_forward(std::is_void<S>());
+      delegate_ended = !yield_value(sent, std::is_void<S>());
     } catch (const generator_exit&) {
       close(has_aclose<D, token>());
       throw;
@@ -95,17 +120,33 @@ class delegation_loop {
     } catch (...) {
       thrown = std::current_exception();
     }
-    return throw_in(std::move(thrown), has_athrow<D, token>());
-  }
-
-  bool yield_and_forward(std::true_type) {
-    yield_(co_, std::move(*value_));
-    return call([&] { return d_.anext(co_); });
-  }
-  bool yield_and_forward(std::false_type) {
-    auto sent = yield_(co_, std::move(*value_));
+    if (thrown) return throw_in(std::move(thrown), has_athrow<D, token>());
+    if (delegate_ended) {
+      std::exception_ptr outcome = std::move(co_.frame().delegate_outcome_);
+      return call([&]() -> value_type { std::rethrow_exception(outcome); });
+    }
     if (!sent) return call([&] { return d_.anext(co_); });
     return send(std::move(*sent), has_asend<D, token, S>());
+  }
+
+  // Returns false when the delegate ended while this body was suspended delegating.
+  bool yield_value(compat::optional<value_t<S>>&, std::true_type) {
+    return chained_ != nullptr ? yield_chained() : (yield_(co_, std::move(*value_)), true);
+  }
+  bool yield_value(compat::optional<value_t<S>>& sent, std::false_type) {
+    if (chained_ != nullptr) {
+      if (!yield_chained()) return false;
+      sent = sent_value<S>::take(co_.frame());
+      return true;
+    }
+    sent = yield_(co_, std::move(*value_));
+    return true;
+  }
+  bool yield_chained() {
+    frame_base& f = co_.frame();
+    f.check_running_here("yield_");
+    if (f.value_out_ != nullptr) *static_cast<value_t<Y>*>(f.value_out_) = std::move(*value_);
+    return !f.suspend_delegating(*chained_);
   }
 
   template <class V>
@@ -138,6 +179,7 @@ class delegation_loop {
 
   const token& co_;
   D& d_;
+  frame_base* chained_ = nullptr;
   compat::optional<value_type> value_;
   compat::optional<stop_async_iteration> stop_;
 };

@@ -45,6 +45,17 @@
 #define ASYNC_GENERATOR_ALWAYS_INLINE inline
 #endif
 
+// g++ 12 reports a moved-from std::optional holding a shared_ptr as maybe uninitialized
+// (a known false positive, GCC bug 105562 and kin) in code that moves work guards around.
+#if defined(__GNUC__) && !defined(__clang__)
+#define ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_BEGIN \
+  _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END _Pragma("GCC diagnostic pop")
+#else
+#define ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_BEGIN
+#define ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
+#endif
+
 namespace async_generator {
 namespace compat {
 #if __cplusplus >= 201703L

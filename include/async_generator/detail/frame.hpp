@@ -31,6 +31,8 @@ struct native_stack : compat::switch_slot {
   // Returns the frame to resume next on this stack (an await that completed at once), or null.
   frame_base* (*after)(void*) = nullptr;
   void* after_arg = nullptr;
+  // The generator holding the operation begun on this stack (it moves along a delegation chain).
+  frame_base* holder = nullptr;
 };
 
 // A consumer waiting through a completion handler.
@@ -47,9 +49,6 @@ class op_base {
   void* value;                // where the yielded value goes
   void* sent;                 // where asend's value waits
   op_kind kind;
-  // True while the operation runs inside its initiating function: its handler must then be posted,
-  // never dispatched.
-  bool initiating = false;
 
  private:
   complete_fn fn_;
@@ -70,9 +69,12 @@ class frame_base {
   }
 
   // --- consumer side -------------------------------------------------------------------------
-  // Applies Python's rules for starting `kind` now. Returns true when the body must run (the
-  // operation's error now goes to *error_out); otherwise the outcome is already in *error_out.
-  bool begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
+  // Applies Python's rules for starting `kind` on this generator now. Returns the generator whose
+  // body must run: this one, or the innermost of the yield_from_ chain it delegates to (the
+  // operation's error now goes to *error_out). Returns null when the outcome is already in *error_out.
+  frame_base* begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
+  // Python's ag_running, which holds for every generator of a delegation chain an operation runs through.
+  bool running() const noexcept;
   // Whether this frame's fiber may switch directly with `consumer`'s (same executor); cached per peer.
   bool shares_executor_with(frame_base& consumer) {
     if (consumer.serial_ != peer_serial_) {
@@ -104,14 +106,24 @@ class frame_base {
   unsigned prepare_await();
   // Suspends the body in an Asio operation; `start` runs on the resuming stack once suspended.
   void suspend_await(frame_base* (*start)(void*), void* arg);
+  // Suspends a yield_from_ at its yield, with `delegate` (yielding and sent the same types, on the
+  // same executor) receiving this generator's anext and asend directly. Returns true when resumed
+  // because the delegate ended (its outcome in delegate_outcome_), false when resumed by an operation
+  // of its own, as yield_ is.
+  bool suspend_delegating(frame_base& delegate);
   // First thing a body does when resumed at a yield: raise what it must.
   void on_yield_resumed();
 
   bool awaiting(unsigned seq) const noexcept { return awaiting_ && await_seq_ == seq; }
+  // The generator whose consumer waits, through delegations and consumptions, on this one.
   frame_base* chain_root() noexcept {
     frame_base* f = this;
-    while (f->consumer_ != nullptr) f = f->consumer_;
-    return f;
+    for (;;) {
+      frame_base* top = f;
+      while (top->delegator_ != nullptr) top = top->delegator_;
+      if (f->consumer_ == nullptr) return top;
+      f = f->consumer_;
+    }
   }
 
   // The entry of the body's fiber, and the end of the body: returns where control goes next.
@@ -120,16 +132,24 @@ class frame_base {
   const boost::asio::any_io_executor ex_;
   compat::switch_slot self_;
   native_stack* bottom_ = nullptr;
+  // The running operation, held by the generator whose body runs it (it moves along a delegation chain).
   frame_base* consumer_ = nullptr;  // a consuming generator fiber waiting for this one
-  frame_base* awaited_ = nullptr;   // the generator this body is consuming right now
   op_base* op_ = nullptr;           // a callback consumer waiting for this one
+  frame_base* entry_ = nullptr;     // the generator the operation was started on
   std::exception_ptr* error_out_ = nullptr;
   void* value_out_ = nullptr;       // the consumer's slot for a yielded value (a value_t<Y>)
   void* sent_in_ = nullptr;         // the value asend brought (a value_t<S>)
   std::exception_ptr thrown_;
   std::exception_ptr close_error_;
   const void* delegate_object_ = nullptr;  // what yield_from_ delegates to (Python's ag_await)
-  const std::type_info* delegate_type_ = nullptr;  // what a synchronous close could not raise
+  const std::type_info* delegate_type_ = nullptr;
+  // A yield_from_ chain of this library's generators: anext and asend on any of them go straight to
+  // the innermost, whose yields go straight to the consumer; only an end climbs one level.
+  frame_base* delegate_ = nullptr;   // while suspended delegating: the generator delegated to
+  frame_base* delegator_ = nullptr;  // the generator delegating to this one
+  frame_base* leaf_ = nullptr;       // while suspended delegating: the innermost of the chain
+  std::exception_ptr delegate_outcome_;
+  bool delegate_ended_ = false;  // what a synchronous close could not raise
   const char* stack_lo_ = nullptr;
   const char* stack_hi_ = nullptr;
   std::size_t stack_size_;
@@ -153,6 +173,11 @@ class frame_base {
  private:
   void destroy() noexcept;
   compat::switch_slot& hand_back();
+  compat::switch_slot& hand_to_delegator(std::exception_ptr outcome);
+  void set_chain_leaf(frame_base* leaf) noexcept {
+    for (frame_base* f = delegator_; f != nullptr; f = f->delegator_) f->leaf_ = leaf;
+  }
+  bool on_running_path(const frame_base* leaf) const noexcept;
   void outcome(std::exception_ptr error, bool generator_exit_escaped, bool swallowed_unwind);
   compat::fiber make_fiber();
 };
@@ -172,9 +197,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_until_suspended(native_stack&
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer) {
   consumer_ = &consumer;
   bottom_ = consumer.bottom_;
-  consumer.awaited_ = this;
   compat::switch_to(consumer.self_, self_);
-  consumer.awaited_ = nullptr;
   if (consumer.unwinding_) {
     // The consumer is being destroyed while this generator still works for it: it must not come
     // back to a stack that is gone.
@@ -193,6 +216,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_running_here(const char* wh
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
+  if (entry_ != this) entry_->state_ = frame_state::suspended;  // it delegated the operation here
   error_out_ = nullptr;
   value_out_ = nullptr;
   sent_in_ = nullptr;

@@ -55,6 +55,12 @@ struct value_op : op_base {
   value_t<S> sent{};
 };
 
+// The operation whose initiating function runs on this thread.
+inline op_base*& initiating_op() noexcept {
+  static thread_local op_base* op = nullptr;
+  return op;
+}
+
 // Whether code running now runs on `ex` (in one of the threads of its io_context); false when that
 // cannot be known cheaply.
 template <class Executor>
@@ -78,6 +84,7 @@ struct op_completion {
   value_t<Y> value;
 };
 
+ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_BEGIN
 template <class Handler, class Y, class S, bool WithValue>
 class handler_op final : public value_op<Y, S> {
  public:
@@ -99,7 +106,7 @@ class handler_op final : public value_op<Y, S> {
                                                     std::move(self->yielded)};
     executor_type executor(std::move(self->executor_));
     auto work = std::move(self->work_);
-    const bool initiating = self->initiating;
+    const bool initiating = self == initiating_op();
     self->~handler_op();
     std::allocator_traits<decltype(alloc)>::deallocate(alloc, self, 1);
     if (!invoke) return;
@@ -118,6 +125,7 @@ class handler_op final : public value_op<Y, S> {
   executor_type executor_;
   compat::optional<compat::tracked_executor_t<executor_type>> work_;
 };
+ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
 
 // Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
 // context went away), it destroys the operation without calling its handler, as Asio does.
@@ -161,14 +169,15 @@ handler_op<typename std::decay<Handler>::type, Y, S, WithValue>* make_handler_op
   }
 }
 
-// Runs `start` (which runs the body) inside an initiating function: a completion meanwhile is
-// posted, never dispatched.
+// Runs `start` (which runs the body) inside the initiating function of `op`: a completion of `op`
+// meanwhile is posted, never dispatched.
 template <class Start>
 void start_initiating(frame_base& frame, op_base* op, Start&& start) {
   frame_ptr<frame_base> keep(&frame);  // the body might drop the last handle
-  op->initiating = true;
+  op_base* const outer = initiating_op();
+  initiating_op() = op;
   start();
-  if (frame.op_ == op) op->initiating = false;  // still pending: it completes later
+  initiating_op() = outer;
 }
 
 // The rest of an operation begun on an asio::spawn coroutine's stack whose generator waits in an
@@ -177,13 +186,13 @@ template <class Y, class S, bool WithValue>
 struct pending_await_initiation {
   template <class Handler>
   void operator()(Handler&& handler) const {
-    auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), frame->kind_, *frame);
-    frame->op_ = op;
-    frame->error_out_ = &op->error;
-    if (frame->value_out_ != nullptr) frame->value_out_ = op->value;
-    start_initiating(*frame, op, [this] { frame_base::start_pending_await(*pending); });
+    frame_base* holder = pending->holder;
+    auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), holder->kind_, *holder);
+    holder->op_ = op;
+    holder->error_out_ = &op->error;
+    if (holder->value_out_ != nullptr) holder->value_out_ = op->value;
+    start_initiating(*holder, op, [this] { frame_base::start_pending_await(*pending); });
   }
-  frame_base* frame;
   const native_stack* pending;
 };
 
@@ -242,10 +251,10 @@ class op_initiation {
     consumer.check_running_here("await");
     std::exception_ptr error;
     value_t<Y> value{};
-    if (frame_->begin(kind, std::move(thrown), &error)) {
-      frame_->value_out_ = WithValue ? &value : nullptr;
-      frame_->sent_in_ = &sent;
-      frame_->resume_from(consumer);
+    if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
+      target->value_out_ = WithValue ? &value : nullptr;
+      target->sent_in_ = &sent;
+      target->resume_from(consumer);
     }
     if (error) std::rethrow_exception(error);
     return static_cast<direct_result>(std::move(value));
@@ -263,14 +272,15 @@ class op_initiation {
     }
     std::exception_ptr error;
     value_t<Y> value{};
-    if (frame_->begin(kind, std::move(thrown), &error)) {
-      frame_->op_ = nullptr;
-      frame_->consumer_ = nullptr;
-      frame_->value_out_ = WithValue ? &value : nullptr;
-      frame_->sent_in_ = &sent;
+    if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
+      target->op_ = nullptr;
+      target->consumer_ = nullptr;
+      target->value_out_ = WithValue ? &value : nullptr;
+      target->sent_in_ = &sent;
       native_stack ns;
-      if (!frame_->run_until_suspended(ns)) {
-        return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{frame_, &ns});
+      ns.holder = target;
+      if (!target->run_until_suspended(ns)) {
+        return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{&ns});
       }
     }
     if (error) std::rethrow_exception(error);

@@ -182,11 +182,14 @@ void frame_base::complete_op() {
 
 unsigned frame_base::prepare_await() {
   if (unwinding_) throw unwind_signal();
-  if (mode_ == resume_mode::close_sync) {
-    // A dropped generator is closed synchronously: there is no event loop to wait on.
-    close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
-    unwinding_ = true;
-    throw unwind_signal();
+  for (frame_base* f = this; f != nullptr; f = f->consumer_) {
+    if (f->mode_ == resume_mode::close_sync) {
+      // A dropped generator is closed synchronously, and so is whatever its cleanup drives (the
+      // delegate of its yield_from_): there is no event loop to wait on.
+      if (!f->close_error_) f->close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
+      unwinding_ = true;
+      throw unwind_signal();
+    }
   }
   return ++await_seq_;
 }

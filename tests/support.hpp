@@ -1,15 +1,23 @@
-// Test support: run one generator operation to completion on an io_context and get its outcome.
+// Test support: run one generator operation to completion on an io_context and get its outcome,
+// plus the small generators, trackers and runners several test files share.
 #ifndef ASYNC_GENERATOR_TESTS_SUPPORT_HPP
 #define ASYNC_GENERATOR_TESTS_SUPPORT_HPP
 
 #include <async_generator.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+#include <boost/asio/spawn.hpp>
+#endif
 
 #include <doctest/doctest.h>
 
 #include <exception>
 #include <string>
+#include <thread>
+#include <typeinfo>
+#include <utility>
 #include <vector>
 
 namespace ag = async_generator;
@@ -80,6 +88,28 @@ std::string message_of(const std::exception_ptr& e) {
 
 inline bool is_stop(const std::exception_ptr& e) { return e && ag::detail::is_stop(e); }
 
+// True when `e` is a stop_async_iteration that carries no return value.
+inline bool is_empty_stop(const std::exception_ptr& e) {
+  if (!is_stop(e)) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const ag::stop_async_iteration& s) {
+    return !s.has_value();
+  }
+}
+
+// The return value carried by the stop_async_iteration `e` ("no value"/"not a stop" otherwise).
+template <class R>
+std::string stop_value_of(const std::exception_ptr& e) {
+  if (!is_stop(e)) return "not a stop: " + ag::describe_exception(e);
+  try {
+    std::rethrow_exception(e);
+  } catch (const ag::stop_async_iteration& s) {
+    if (!s.has_value()) return "no value";
+    return s.value<R>();
+  }
+}
+
 // Collects what the unraisable hook receives while alive.
 struct unraisable_log {
   std::vector<std::string> entries;
@@ -89,5 +119,107 @@ struct unraisable_log {
   }
   ~unraisable_log() { ag::set_unraisablehook(std::move(previous)); }
 };
+
+// A generator yielding 0, 1, ..., n - 1 (Python's `async def arange(n): for i in range(n): yield i`).
+inline ag::async_generator<int> async_range(asio::io_context& io, int n) {
+  return ag::make_async_generator<int>(io, [n](ag::context<int> co) {
+    for (int i = 0; i < n; ++i) ag::yield_(co, i);
+  });
+}
+
+// Every value `g` yields, through anext with a callback, until stop_async_iteration.
+template <class G>
+std::vector<int> collect(asio::io_context& io, G& g) {
+  std::vector<int> got;
+  for (;;) {
+    outcome<int> o = anext(io, g);
+    if (o.error) {
+      CHECK(is_stop(o.error));
+      return got;
+    }
+    got.push_back(o.value);
+  }
+}
+
+// Counts live instances: put one in a body to see its stack unwound.
+struct lifetime {
+  static int& live() {
+    static int n = 0;
+    return n;
+  }
+  lifetime() { ++live(); }
+  lifetime(const lifetime&) { ++live(); }
+  lifetime& operator=(const lifetime&) = default;
+  ~lifetime() { --live(); }
+};
+
+// An io_context run by a thread of its own until this object is destroyed.
+class io_thread {
+ public:
+  io_thread() : work_(asio::make_work_guard(io)), thread_([this] { io.run(); }) {}
+  io_thread(const io_thread&) = delete;
+  io_thread& operator=(const io_thread&) = delete;
+  ~io_thread() {
+    work_.reset();
+    thread_.join();
+  }
+  asio::io_context io;
+
+ private:
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+};
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+// Runs `fn(yield)` as an asio::spawn coroutine on `io` until it ends; its exception is rethrown.
+template <class Fn>
+void run_spawned(asio::io_context& io, Fn fn) {
+  std::exception_ptr error;
+  bool done = false;
+  asio::spawn(io, std::move(fn), [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  drive(io, done);
+  if (error) std::rethrow_exception(error);
+}
+#endif
+
+// An operation's outcome as text, to compare sequences of outcomes: the value yielded ("3"); "stop",
+// or "stop <v>" when the end of iteration carries an R; "generator_exit"; "ok" for an aclose that
+// succeeded; the message of any other exception.
+inline std::string to_text(const std::string& s) { return s; }
+template <class T>
+std::string to_text(const T& v) {
+  return std::to_string(v);
+}
+template <class R = int>
+std::string error_text(const std::exception_ptr& e) {
+  if (!e) return "ok";
+  try {
+    std::rethrow_exception(e);
+  } catch (const ag::stop_async_iteration& s) {
+    if (!s.has_value()) return "stop";
+    try {
+      return "stop " + to_text(s.value<R>());
+    } catch (const std::bad_cast&) {
+      return "stop <not the expected type>";
+    }
+  } catch (const ag::generator_exit&) {
+    return "generator_exit";
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (...) {
+    return "<unknown exception>";
+  }
+}
+template <class R = int, class T>
+std::string text_of(const std::exception_ptr& e, const T& value) {
+  return e ? error_text<R>(e) : to_text(value);
+}
+template <class R = int, class T>
+std::string text_of(const outcome<T>& o) {
+  return text_of<R>(o.error, o.value);
+}
 
 #endif

@@ -14,31 +14,12 @@
 
 namespace {
 
-ag::async_generator<int> async_range(asio::io_context& io, int n) {
-  return ag::make_async_generator<int>(io, [n](ag::context<int> co) {
-    for (int i = 0; i < n; ++i) ag::yield_(co, i);
-  });
-}
-
 // An asynchronous operation that completes, through the executor, with `value`.
 template <class Token>
 auto async_value(const asio::any_io_executor& ex, int value, Token&& token) {
   return asio::async_initiate<Token, void(int)>(
       [ex, value](auto handler) { asio::post(ex, [h = std::move(handler), value]() mutable { std::move(h)(value); }); },
       token);
-}
-
-template <class G>
-std::vector<int> collect(asio::io_context& io, G& g) {
-  std::vector<int> got;
-  for (;;) {
-    outcome<int> o = anext(io, g);
-    if (o.error) {
-      CHECK(is_stop(o.error));
-      return got;
-    }
-    got.push_back(o.value);
-  }
 }
 
 struct has_async_gen_method {
@@ -272,16 +253,6 @@ TEST_CASE("test_aclose_yielding: cleanup may await; a yield during aclose is 'as
   CHECK(message_of<ag::runtime_error>(aclose(io, yields)) == "");
 }
 
-namespace {
-struct lifetime {
-  static int live;
-  lifetime() { ++live; }
-  lifetime(const lifetime&) { ++live; }
-  ~lifetime() { --live; }
-};
-int lifetime::live = 0;
-}  // namespace
-
 TEST_CASE("test___del__: dropping a generator in each state") {
   unraisable_log log;
   {
@@ -318,7 +289,7 @@ TEST_CASE("test___del__: dropping a generator in each state") {
     });
     for (int i = 0; i < stop_at; ++i) anext(io, g);
     g = {};
-    CHECK(lifetime::live == 0);
+    CHECK(lifetime::live() == 0);
   }
   CHECK(finally_ran == 1);
   CHECK(log.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
@@ -337,7 +308,7 @@ TEST_CASE("test___del__: a generator that yields while closed on drop is reporte
   });
   anext(io, g);
   g = {};
-  CHECK(lifetime::live == 0);
+  CHECK(lifetime::live() == 0);
   CHECK(log.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
 }
 
@@ -355,7 +326,7 @@ TEST_CASE("test_refcnt: each yielded value is handed over exactly once, nothing 
       CHECK(got.use_count() == 1);
     }
   }
-  CHECK(lifetime::live == 0);
+  CHECK(lifetime::live() == 0);
 }
 
 TEST_CASE("test_throw_StopIteration_or_StopAsyncIteration: thrown in and not caught, it becomes a RuntimeError with a cause") {

@@ -85,25 +85,30 @@ inline bool is_stop(const std::exception_ptr& e) {
 template <class Generator, class Function, class Handler>
 class for_each_op {
  public:
-  using executor_type = boost::asio::associated_executor_t<Handler, typename Generator::executor_type>;
+  // The steps run on the generator's executor; only the final handler goes to its own, which has
+  // work for the whole iteration.
+  using executor_type = typename Generator::executor_type;
   using allocator_type = boost::asio::associated_allocator_t<Handler>;
 
   for_each_op(Generator& gen, Function fn, Handler handler)
-      : gen_(&gen), fn_(std::move(fn)), handler_(std::move(handler)), ex_(boost::asio::get_associated_executor(handler_, gen.get_executor())) {}
+      : gen_(&gen),
+        fn_(std::move(fn)),
+        handler_(std::move(handler)),
+        work_(compat::track_work(boost::asio::get_associated_executor(handler_, gen.get_executor()))) {}
 
-  executor_type get_executor() const noexcept { return ex_; }
+  executor_type get_executor() const { return gen_->get_executor(); }
   allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(handler_); }
 
   template <class... Value>
   void operator()(std::exception_ptr e, Value&&... value) {
     if (e) {
-      std::move(handler_)(is_stop(e) ? std::exception_ptr() : e);
+      complete(is_stop(e) ? std::exception_ptr() : e);
       return;
     }
     try {
       fn_(std::forward<Value>(value)...);
     } catch (...) {
-      std::move(handler_)(std::current_exception());
+      complete(std::current_exception());
       return;
     }
     Generator& gen = *gen_;
@@ -111,10 +116,15 @@ class for_each_op {
   }
 
  private:
+  void complete(std::exception_ptr e) {
+    auto work = std::move(work_);
+    boost::asio::dispatch(work, [handler = std::move(handler_), e]() mutable { std::move(handler)(e); });
+  }
+
   Generator* gen_;
   Function fn_;
   Handler handler_;
-  executor_type ex_;
+  compat::tracked_executor_t<boost::asio::associated_executor_t<Handler, typename Generator::executor_type>> work_;
 };
 
 template <class Generator>

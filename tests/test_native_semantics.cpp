@@ -1,0 +1,356 @@
+// Native CPython 3.13 async generator semantics, row by row: the reference's §2.1 table (method
+// semantics), then the rows of §2.2 ("already running" and re-entrance, 3.10–3.13 column) that are
+// not already covered by test_async_generator.cpp.
+#include "support.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+// Yields 1, 2, 3, running `on_exit` when generator_exit reaches a yield.
+template <class OnExit>
+ag::async_generator<int, int> closing(asio::io_context& io, OnExit on_exit) {
+  return ag::make_async_generator<int, int>(io, [on_exit](ag::context<int, int> co) {
+    try {
+      ag::yield_(co, 1);
+      ag::yield_(co, 2);
+      ag::yield_(co, 3);
+    } catch (const ag::generator_exit&) {
+      on_exit(co);
+    }
+  });
+}
+
+// Yields 1, then catches an std::out_of_range thrown in and does `then(co)`.
+template <class R, class Then>
+ag::async_generator<int, void, R> catching(asio::io_context& io, Then then) {
+  return ag::make_async_generator<int, void, R>(io, [then](ag::context<int> co) -> R {
+    try {
+      ag::yield_(co, 1);
+    } catch (const std::out_of_range&) {
+      return then(co);
+    }
+    return R();
+  });
+}
+
+}  // namespace
+
+// --- §2.1 Method semantics -------------------------------------------------------------------
+
+TEST_CASE("asend with a value before the first start fails with type_error and leaves the generator usable") {
+  asio::io_context io;
+  std::vector<std::string> received;
+  auto g = ag::make_async_generator<int, int>(io, [&](ag::context<int, int> co) {
+    auto v = ag::yield_(co, 1);
+    received.push_back(v ? std::to_string(*v) : "None");
+  });
+  outcome<int> refused = asend(io, g, 5);
+  CHECK(message_of<ag::type_error>(refused.error) == "can't send non-None value to a just-started async generator");
+  CHECK_FALSE(g.ag_running());
+  CHECK(anext(io, g).value == 1);
+  CHECK(is_stop(asend(io, g, 6).error));
+  CHECK(received == std::vector<std::string>{"6"});
+}
+
+TEST_CASE("athrow on a never-started generator completes with that exception, runs no body code and closes it") {
+  asio::io_context io;
+  bool ran = false;
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    ran = true;
+    ag::yield_(co, 1);
+  });
+  const std::exception_ptr thrown = std::make_exception_ptr(std::out_of_range("v"));
+  outcome<int> o = complete(io, [&](auto h) { g.athrow(thrown, h); });
+  CHECK(o.error == thrown);
+  CHECK(is_empty_stop(anext(io, g).error));
+  CHECK_FALSE(ran);
+}
+
+TEST_CASE("aclose on a never-started generator closes it: a later asend ends iteration and a later athrow is a no-op") {
+  // test_aclose_on_unstarted_generator checks the aclose itself and a later anext.
+  asio::io_context io;
+  auto g = ag::make_async_generator<int, int>(io, [](ag::context<int, int> co) { ag::yield_(co, 1); });
+  CHECK_FALSE(aclose(io, g));
+  CHECK(is_empty_stop(asend(io, g, 5).error));
+  outcome<int> o = athrow(io, g, std::out_of_range("x"));
+  CHECK_FALSE(o.error);
+  CHECK(o.value == 0);
+}
+
+TEST_CASE("a natural end or a return without value raises an empty stop_async_iteration, and so does every later anext or asend") {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int, int>(io, [](ag::context<int, int> co) {
+    ag::yield_(co, 1);
+    return;  // NOLINT(readability-redundant-control-flow): Python's bare `return`
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(is_empty_stop(anext(io, g).error));
+  CHECK(is_empty_stop(anext(io, g).error));
+  CHECK(is_empty_stop(asend(io, g, 2).error));
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
+TEST_CASE("athrow on an exhausted or closed generator completes with no error and a value-initialised value") {
+  asio::io_context io;
+  auto exhausted = async_range(io, 1);
+  collect(io, exhausted);
+  outcome<int> o = athrow(io, exhausted, std::out_of_range("x"));
+  CHECK_FALSE(o.error);
+  CHECK(o.value == 0);
+
+  auto closed = async_range(io, 3);
+  anext(io, closed);
+  CHECK_FALSE(aclose(io, closed));
+  o = athrow(io, closed, std::out_of_range("x"));
+  CHECK_FALSE(o.error);
+  CHECK(o.value == 0);
+}
+
+TEST_CASE("aclose on a closed generator, a second time, or after the body raised, completes without error") {
+  // test_aclose_on_finished_generator checks an exhausted generator.
+  asio::io_context io;
+  auto closed = async_range(io, 3);
+  anext(io, closed);
+  CHECK_FALSE(aclose(io, closed));
+  CHECK_FALSE(aclose(io, closed));
+  CHECK_FALSE(aclose(io, closed));
+
+  auto failed = ag::make_async_generator<int>(io, [](ag::context<int>) { throw std::out_of_range("body"); });
+  CHECK(message_of<std::out_of_range>(anext(io, failed).error) == "body");
+  CHECK_FALSE(aclose(io, failed));
+}
+
+TEST_CASE("a body raising stop_async_iteration fails with runtime_error 'async generator raised StopAsyncIteration' caused by it") {
+  // C++ has no StopIteration; the row's StopIteration half does not apply. test_throw_StopIteration_
+  // or_StopAsyncIteration checks one thrown in by athrow; this one is raised by the body itself.
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+    ag::yield_(co, 1);
+    throw ag::stop_async_iteration(std::string("inner"));
+  });
+  CHECK(anext(io, g).value == 1);
+  outcome<int> o = anext(io, g);
+  REQUIRE(message_of<ag::runtime_error>(o.error) == "async generator raised StopAsyncIteration");
+  try {
+    std::rethrow_exception(o.error);
+  } catch (const ag::runtime_error& e) {
+    CHECK(stop_value_of<std::string>(e.cause()) == "inner");
+  }
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
+TEST_CASE("a body raising E fails the operation with E, and the generator is finished afterwards") {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+    ag::yield_(co, 1);
+    throw std::out_of_range("boom");
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(message_of<std::out_of_range>(anext(io, g).error) == "boom");
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
+TEST_CASE("athrow that the body catches, followed by a yield, completes with the yielded value and the body goes on") {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (const std::out_of_range& e) {
+      ag::yield_(co, std::string(e.what()) == "caught" ? 2 : -2);
+    }
+    ag::yield_(co, 3);
+  });
+  CHECK(anext(io, g).value == 1);
+  outcome<int> o = athrow(io, g, std::out_of_range("caught"));
+  CHECK_FALSE(o.error);
+  CHECK(o.value == 2);
+  CHECK(anext(io, g).value == 3);
+  CHECK(is_stop(anext(io, g).error));
+}
+
+TEST_CASE("athrow that the body catches, followed by a return, completes with stop_async_iteration") {
+  asio::io_context io;
+  auto falls_off = catching<void>(io, [](ag::context<int>) {});
+  CHECK(anext(io, falls_off).value == 1);
+  CHECK(is_empty_stop(athrow(io, falls_off, std::out_of_range("x")).error));
+  CHECK(is_empty_stop(anext(io, falls_off).error));
+
+  // With a return value (the async_generator package's extension), the stop carries it.
+  auto returns = catching<std::string>(io, [](ag::context<int>) { return std::string("after athrow"); });
+  CHECK(anext(io, returns).value == 1);
+  CHECK(stop_value_of<std::string>(athrow(io, returns, std::out_of_range("x")).error) == "after athrow");
+}
+
+TEST_CASE("athrow that the body does not catch completes with that very exception and finishes the generator") {
+  asio::io_context io;
+  auto g = async_range(io, 3);
+  CHECK(anext(io, g).value == 0);
+  const std::exception_ptr thrown = std::make_exception_ptr(std::invalid_argument("not caught"));
+  outcome<int> o = complete(io, [&](auto h) { g.athrow(thrown, h); });
+  CHECK(o.error == thrown);
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
+TEST_CASE("athrow of generator_exit at a plain yield propagates it, ends iteration if caught and returned, yields if caught and yielded") {
+  asio::io_context io;
+  const std::exception_ptr exit = std::make_exception_ptr(ag::generator_exit());
+  SUBCASE("not caught: generator_exit comes out of athrow") {
+    auto g = async_range(io, 3);
+    anext(io, g);
+    outcome<int> o = complete(io, [&](auto h) { g.athrow(exit, h); });
+    CHECK(o.error == exit);
+    CHECK(is_stop(anext(io, g).error));
+  }
+  SUBCASE("caught, then the body returns: stop_async_iteration") {
+    auto g = closing(io, [](ag::context<int, int>) {});
+    anext(io, g);
+    CHECK(is_empty_stop(complete(io, [&](auto h) { g.athrow(exit, h); }).error));
+  }
+  SUBCASE("caught, then the body yields: the yielded value, no error (only aclose turns a yield into an error)") {
+    auto g = closing(io, [](ag::context<int, int> co) { ag::yield_(co, 5); });
+    anext(io, g);
+    outcome<int> o = complete(io, [&](auto h) { g.athrow(exit, h); });
+    CHECK_FALSE(o.error);
+    CHECK(o.value == 5);
+  }
+}
+
+TEST_CASE("aclose where the body yields after generator_exit fails with 'async generator ignored GeneratorExit', leaving it at that yield") {
+  // test_aclose_yielding checks the message and a second aclose; Python 3.13 also resumes the body
+  // from the offending yield on the next anext.
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (const ag::generator_exit&) {
+      ag::yield_(co, 2);
+    }
+    ag::yield_(co, 3);
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
+  CHECK(anext(io, g).value == 3);
+  CHECK(is_stop(anext(io, g).error));
+}
+
+TEST_CASE("aclose where the body awaits in its cleanup runs those awaits on the executor and then completes") {
+  asio::io_context io;
+  asio::steady_timer gate(io, std::chrono::hours(1));
+  std::vector<std::string> events;
+  auto g = closing(io, [&](ag::context<int, int> co) {
+    events.push_back("cleanup");
+    boost::system::error_code ec;
+    gate.async_wait(co[ec]);
+    events.push_back("gate");
+    asio::post(co);
+    events.push_back("post");
+  });
+  CHECK(anext(io, g).value == 1);
+  g.aclose([&](std::exception_ptr e) { events.push_back(e ? "aclose failed" : "aclose"); });
+  io.restart();
+  io.poll();
+  CHECK(g.ag_running());
+  CHECK(events == std::vector<std::string>{"cleanup"});
+  gate.cancel();
+  io.run();
+  CHECK(events == std::vector<std::string>{"cleanup", "gate", "post", "aclose"});
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
+TEST_CASE("aclose where the cleanup raises E fails with E, and the generator is finished") {
+  asio::io_context io;
+  auto g = closing(io, [](ag::context<int, int>) { throw std::out_of_range("cleanup raised"); });
+  CHECK(anext(io, g).value == 1);
+  CHECK(message_of<std::out_of_range>(aclose(io, g)) == "cleanup raised");
+  CHECK(is_empty_stop(anext(io, g).error));
+  CHECK_FALSE(aclose(io, g));
+}
+
+TEST_CASE("aclose where the body catches generator_exit and returns completes without error") {
+  asio::io_context io;
+  bool caught = false;
+  auto g = closing(io, [&](ag::context<int, int>) { caught = true; });
+  CHECK(anext(io, g).value == 1);
+  CHECK(anext(io, g).value == 2);
+  CHECK_FALSE(aclose(io, g));
+  CHECK(caught);
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
+TEST_CASE("the value of a yield under anext is empty (Python's None)") {
+  asio::io_context io;
+  std::vector<std::string> values;
+  auto g = ag::make_async_generator<int, std::string>(io, [&](ag::context<int, std::string> co) {
+    for (int i = 0; i < 3; ++i) {
+      auto v = ag::yield_(co, i);
+      values.push_back(v ? *v : "None");
+    }
+  });
+  CHECK(collect(io, g) == std::vector<int>{0, 1, 2});
+  CHECK(values == std::vector<std::string>{"None", "None", "None"});
+}
+
+// The rows "`return value` in the body" and "`yield from` in the body" (SyntaxError) do not apply:
+// they are compile-time rules of Python's syntax for native async generators. Here, as in the
+// async_generator package, a body may return a value (the generator's R, carried by the first
+// stop_async_iteration) and delegates with ag::yield_from_ (the package's yield_from_).
+
+// --- §2.2 "Already running", 3.10–3.13 ---------------------------------------------------------
+// Covered in test_async_generator.cpp: ag_running while suspended in an await, a second anext/asend
+// in flight, anext re-entered from the body. The rows about awaitable objects (reuse, close() on an
+// awaitable, never-awaited warnings, throw() into a fresh awaitable) and the 3-argument athrow do
+// not apply: operations here are Asio operations, not awaitable objects.
+
+TEST_CASE("athrow and aclose while an operation is in flight fail with '…already running' and leave it undisturbed") {
+  asio::io_context io;
+  asio::steady_timer gate(io, std::chrono::hours(1));
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    boost::system::error_code ec;
+    gate.async_wait(co[ec]);
+    ag::yield_(co, 1);
+  });
+  std::vector<std::string> events;
+  g.anext([&](std::exception_ptr e, int v) { events.push_back(e ? "anext failed" : "anext " + std::to_string(v)); });
+  io.poll();
+  REQUIRE(g.ag_running());
+  g.athrow(std::make_exception_ptr(std::out_of_range("x")),
+           [&](std::exception_ptr e, int) { events.push_back(message_of<ag::runtime_error>(e)); });
+  g.aclose([&](std::exception_ptr e) { events.push_back(message_of<ag::runtime_error>(e)); });
+  io.poll();
+  CHECK(g.ag_running());
+  gate.cancel();
+  io.run();
+  CHECK(events == std::vector<std::string>{"athrow(): asynchronous generator is already running",
+                                           "aclose(): asynchronous generator is already running", "anext 1"});
+}
+
+TEST_CASE("aclose and athrow re-entered from inside the body fail with '…already running' (3.13)") {
+  asio::io_context io;
+  ag::async_generator<int> g;
+  std::vector<std::string> inside;
+  g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    ag::yield_(co, 1);
+    try {
+      g.aclose(co);
+    } catch (const ag::runtime_error& e) {
+      inside.push_back(e.what());
+    }
+    try {
+      g.athrow(std::make_exception_ptr(std::out_of_range("x")), co);
+    } catch (const ag::runtime_error& e) {
+      inside.push_back(e.what());
+    }
+    ag::yield_(co, 2);
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(anext(io, g).value == 2);
+  CHECK(inside == std::vector<std::string>{"aclose(): asynchronous generator is already running",
+                                           "athrow(): asynchronous generator is already running"});
+}

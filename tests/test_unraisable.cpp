@@ -1,0 +1,177 @@
+// unraisable.hpp: the hook for errors that have nowhere to go (Python's sys.unraisablehook).
+#include "support.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+namespace {
+
+// What `fn` writes on stderr (file descriptor 2).
+template <class Fn>
+std::string captured_stderr(Fn fn) {
+  std::fflush(stderr);
+  std::FILE* file = std::tmpfile();
+  REQUIRE(file != nullptr);
+  const int saved = ::dup(2);
+  REQUIRE(saved >= 0);
+  REQUIRE(::dup2(::fileno(file), 2) >= 0);
+  fn();
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::string text;
+  std::rewind(file);
+  char buf[256];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, file)) > 0) text.append(buf, n);
+  std::fclose(file);
+  return text;
+}
+
+// Installs a hook for the life of this object, restoring the previous one afterwards.
+struct scoped_hook {
+  explicit scoped_hook(ag::unraisablehook_type hook) : previous(ag::set_unraisablehook(std::move(hook))) {}
+  ~scoped_hook() { ag::set_unraisablehook(std::move(previous)); }
+  ag::unraisablehook_type previous;
+};
+
+// A generator that yields 1 and, when closed, does `cleanup(co)`.
+template <class Cleanup>
+ag::async_generator<int> closing_with(asio::io_context& io, Cleanup cleanup) {
+  return ag::make_async_generator<int>(io, [cleanup](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (const ag::generator_exit&) {
+      cleanup(co);
+      throw;
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("set_unraisablehook returns the previous hook") {
+  std::vector<std::string> calls;
+  scoped_hook first([&](const ag::unraisable&) { calls.push_back("first"); });
+  ag::unraisablehook_type returned = ag::set_unraisablehook([&](const ag::unraisable&) { calls.push_back("second"); });
+  REQUIRE(returned);
+  returned(ag::unraisable{nullptr, "x"});
+  CHECK(calls == std::vector<std::string>{"first"});
+  ag::report_unraisable(ag::unraisable{nullptr, "x"});
+  CHECK(calls == std::vector<std::string>{"first", "second"});
+}
+
+TEST_CASE("report_unraisable calls the current hook with the exception and the object") {
+  std::vector<ag::unraisable> got;
+  scoped_hook hook([&](const ag::unraisable& u) { got.push_back(u); });
+  const std::exception_ptr error = std::make_exception_ptr(ag::runtime_error("lost"));
+  ag::report_unraisable(ag::unraisable{error, "<thing>"});
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].exception == error);
+  CHECK(got[0].object == "<thing>");
+}
+
+TEST_CASE("the default hook prints Python's 'Exception ignored in' lines on stderr") {
+  scoped_hook restore_default{ag::unraisablehook_type()};
+  const std::string text = captured_stderr(
+      [] { ag::report_unraisable(ag::unraisable{std::make_exception_ptr(ag::runtime_error("boom")), "<obj>"}); });
+  CHECK(text == "Exception ignored in: <obj>\nRuntimeError: boom\n");
+}
+
+TEST_CASE("installing an empty hook restores the default one") {
+  std::vector<std::string> calls;
+  scoped_hook custom([&](const ag::unraisable&) { calls.push_back("custom"); });
+  ag::unraisablehook_type previous = ag::set_unraisablehook(ag::unraisablehook_type());
+  const std::string text = captured_stderr([] { ag::report_unraisable(ag::unraisable{nullptr, "<gone>"}); });
+  ag::set_unraisablehook(std::move(previous));
+  CHECK(calls.empty());
+  CHECK(text == "Exception ignored in: <gone>\nNone\n");
+}
+
+TEST_CASE("report_unraisable does not let a throwing hook's exception out, and prints the error instead") {
+  scoped_hook throwing([](const ag::unraisable&) { throw std::runtime_error("hook failed"); });
+  std::string text;
+  CHECK_NOTHROW(text = captured_stderr([] {
+                  ag::report_unraisable(ag::unraisable{std::make_exception_ptr(ag::type_error("t")), "<obj>"});
+                }));
+  CHECK(text == "Exception ignored in: <obj>\nTypeError: t\n");
+}
+
+TEST_CASE("describe_exception names an exception the way Python prints it") {
+  CHECK(ag::describe_exception(nullptr) == "None");
+  CHECK(ag::describe_exception(std::make_exception_ptr(ag::stop_async_iteration())) == "StopAsyncIteration");
+  CHECK(ag::describe_exception(std::make_exception_ptr(ag::stop_async_iteration(3))) == "StopAsyncIteration");
+  CHECK(ag::describe_exception(std::make_exception_ptr(ag::generator_exit())) == "GeneratorExit");
+  CHECK(ag::describe_exception(std::make_exception_ptr(ag::runtime_error("r"))) == "RuntimeError: r");
+  CHECK(ag::describe_exception(std::make_exception_ptr(ag::type_error("t"))) == "TypeError: t");
+}
+
+TEST_CASE("describe_exception names other std::exceptions by their type_info name, and anything else as unknown") {
+  CHECK(ag::describe_exception(std::make_exception_ptr(std::out_of_range("o"))) ==
+        std::string(typeid(std::out_of_range).name()) + ": o");
+  CHECK(ag::describe_exception(std::make_exception_ptr(42)) == "unknown exception");
+}
+
+TEST_CASE("a dropped generator that yields while closed is reported as <async_generator object at 0x...>") {
+  std::vector<ag::unraisable> got;
+  scoped_hook hook([&](const ag::unraisable& u) { got.push_back(u); });
+  asio::io_context io;
+  auto g = closing_with(io, [](ag::context<int> co) { ag::yield_(co, 2); });
+  CHECK(anext(io, g).value == 1);
+  g = {};
+  REQUIRE(got.size() == 1);
+  CHECK(message_of<ag::runtime_error>(got[0].exception) == "async generator ignored GeneratorExit");
+  const std::string prefix = "<async_generator object at 0x";
+  CHECK(got[0].object.compare(0, prefix.size(), prefix) == 0);
+  CHECK(got[0].object.back() == '>');
+}
+
+TEST_CASE("a dropped generator whose cleanup raises reports that exception") {
+  unraisable_log log;
+  asio::io_context io;
+  auto g = closing_with(io, [](ag::context<int>) { throw ag::runtime_error("cleanup failed"); });
+  CHECK(anext(io, g).value == 1);
+  g = {};
+  CHECK(log.entries == std::vector<std::string>{"RuntimeError: cleanup failed"});
+}
+
+TEST_CASE("a dropped generator that lets generator_exit out reports nothing") {
+  unraisable_log log;
+  asio::io_context io;
+  auto g = closing_with(io, [](ag::context<int>) {});
+  CHECK(anext(io, g).value == 1);
+  g = {};
+  CHECK(log.entries.empty());
+}
+
+TEST_CASE("a body whose catch (...) swallows the library's unwinding is reported as a misuse_error") {
+  std::vector<std::exception_ptr> got;
+  scoped_hook hook([&](const ag::unraisable& u) { got.push_back(u.exception); });
+  asio::io_context io;
+  int after_swallow = 0;
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (...) {
+      try {
+        asio::post(co);  // closed on drop, there is no loop to wait on: the stack is unwound
+      } catch (...) {
+        ++after_swallow;  // ... and this swallows the unwinding
+      }
+    }
+  });
+  CHECK(anext(io, g).value == 1);
+  g = {};
+  CHECK(after_swallow == 1);
+  REQUIRE(got.size() == 1);
+  CHECK(message_of<ag::misuse_error>(got[0]) ==
+        "async generator body swallowed the library's stack unwinding (a catch (...) that does not rethrow); it ran "
+        "on until it returned");
+}

@@ -67,19 +67,8 @@ ag::async_generator<long> counter(asio::io_context& io, long n) {
   });
 }
 
-void anext_fiber() {
-  asio::io_context io;
-  auto outer = ag::make_async_generator<long>(io, [&io](ag::context<long> co) {
-    auto inner = counter(io, items);
-    long sum = 0;
-    for (long i = 0; i < items; ++i) sum += inner.anext(co);
-    ag::yield_(co, sum);
-  });
-  outer.anext([](std::exception_ptr, long v) { sink = v; });
-  io.run();
-}
-
-// A chain of `depth` generators, each delegating to the next with yield_from_, consumed from fiber code.
+// A chain of `depth` generators, each delegating to the next with yield_from_ (depth 0: the counter
+// itself), consumed from another generator's body.
 ag::async_generator<long> delegating(asio::io_context& io, int depth) {
   if (depth == 0) return counter(io, items);
   return ag::make_async_generator<long>(io, [&io, depth](ag::context<long> co) {
@@ -88,7 +77,7 @@ ag::async_generator<long> delegating(asio::io_context& io, int depth) {
 }
 
 template <int Depth>
-void yield_from_depth() {
+void consume_from_fiber() {
   asio::io_context io;
   auto outer = ag::make_async_generator<long>(io, [&io](ag::context<long> co) {
     auto chain = delegating(io, Depth);
@@ -173,11 +162,11 @@ int main(int argc, char** argv) {
   run("spawn_channel", spawn_channel);
   run("anext_spawn", anext_spawn);
 #endif
-  run("anext_fiber", anext_fiber);
+  run("anext_fiber", consume_from_fiber<0>);
   run("anext_callback", anext_callback);
-  run("yield_from_depth_1", yield_from_depth<1>);
-  run("yield_from_depth_4", yield_from_depth<4>);
-  run("yield_from_depth_16", yield_from_depth<16>);
-  run("yield_from_depth_64", yield_from_depth<64>);
+  run("yield_from_depth_1", consume_from_fiber<1>);
+  run("yield_from_depth_4", consume_from_fiber<4>);
+  run("yield_from_depth_16", consume_from_fiber<16>);
+  run("yield_from_depth_64", consume_from_fiber<64>);
   return 0;
 }

@@ -141,7 +141,9 @@ struct for_each_initiation {
 
 /// Python's `async for x in gen: fn(x)` for callback code: calls `fn` with each value `gen` yields,
 /// then completes. Completion signature: `void(std::exception_ptr)`: null at the end of iteration,
-/// else the error the generator (or `fn`) raised. The generator must outlive the operation.
+/// else the error the generator (or `fn`) raised. The generator must outlive the operation. `fn`
+/// runs on the generator's executor; the handler runs on its associated executor, which counts as
+/// outstanding work for the whole iteration.
 template <class Generator, class Function, class CompletionToken>
 auto async_for_each(Generator& gen, Function&& fn, CompletionToken&& token) {
   return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr)>(

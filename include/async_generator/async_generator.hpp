@@ -68,7 +68,7 @@ class async_generator {
   }
 
   /// Python's `ag_running`: true from the start of an operation until it completes, including while
-  /// the body waits in an await.
+  /// the body waits in an await, and for every generator of a `yield_from_` chain it runs through.
   bool ag_running() const noexcept { return frame_ && frame_->running(); }
 
   /// Python's `ag_await`: the delegate of the `yield_from_` the body is in, when it is a `D`; null
@@ -91,7 +91,7 @@ class async_generator {
   /// then finished).
   template <class CompletionToken>
   ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken, next_signature>(
+    return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), token, detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
   }
 
@@ -103,7 +103,7 @@ class async_generator {
   template <class CompletionToken, class T = S>
   auto asend(detail::value_t<T> value, CompletionToken&& token) {
     static_assert(!std::is_void<S>::value, "asend on a generator that is sent nothing (S is void): use anext");
-    return boost::asio::async_initiate<CompletionToken, next_signature>(
+    return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), token, detail::op_kind::asend, std::move(value), std::exception_ptr());
   }
 
@@ -116,7 +116,7 @@ class async_generator {
   /// operation is in flight.
   template <class CompletionToken>
   auto athrow(std::exception_ptr exception, CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken, next_signature>(
+    return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), token, detail::op_kind::athrow, detail::value_t<S>(), std::move(exception));
   }
 
@@ -130,7 +130,7 @@ class async_generator {
   /// generator is already running"; any other exception the cleanup raises.
   template <class CompletionToken>
   auto aclose(CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken, close_signature>(
+    return detail::initiate_op<close_signature>(
         close_initiation(frame_.get()), token, detail::op_kind::aclose, detail::value_t<S>(), std::exception_ptr());
   }
 

@@ -307,6 +307,30 @@ class op_initiation {
   frame_base* frame_;
 };
 
+template <class T>
+struct is_context : std::false_type {};
+template <class Y, class S>
+struct is_context<context<Y, S>> : std::true_type {};
+
+// Starts a generator operation. A generator body's context takes the direct path without going
+// through async_initiate, whose inlining the compiler may refuse: the fiber switch must happen at
+// the consumer's own call depth (see ASYNC_GENERATOR_ALWAYS_INLINE).
+template <class Signature, class Initiation, class Token, class... Args>
+ASYNC_GENERATOR_ALWAYS_INLINE decltype(auto) initiate_on(std::true_type, const Initiation& init, const Token& co,
+                                                         Args&&... args) {
+  return init.direct(co, std::forward<Args>(args)...);
+}
+template <class Signature, class Initiation, class Token, class... Args>
+ASYNC_GENERATOR_ALWAYS_INLINE decltype(auto) initiate_on(std::false_type, const Initiation& init, Token&& token,
+                                                         Args&&... args) {
+  return boost::asio::async_initiate<Token, Signature>(init, token, std::forward<Args>(args)...);
+}
+template <class Signature, class Initiation, class Token, class... Args>
+ASYNC_GENERATOR_ALWAYS_INLINE decltype(auto) initiate_op(const Initiation& init, Token&& token, Args&&... args) {
+  return initiate_on<Signature>(is_context<typename std::decay<Token>::type>(), init, std::forward<Token>(token),
+                                std::forward<Args>(args)...);
+}
+
 }  // namespace detail
 }  // namespace async_generator
 

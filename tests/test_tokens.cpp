@@ -119,6 +119,54 @@ TEST_CASE("the operations work with asio::yield_context inside asio::spawn") {
   });
 }
 
+// A generator that awaits a timer before each yield and in its cleanup, on `ex`.
+template <class Executor>
+ag::async_generator<int, int> awaiting_responder(const Executor& ex, std::vector<std::string>& log) {
+  return ag::make_async_generator<int, int>(ex, [&log](ag::context<int, int> co) {
+    asio::steady_timer timer(co.get_executor());
+    int sent = 1;
+    try {
+      for (;;) {
+        timer.expires_after(std::chrono::milliseconds(1));
+        timer.async_wait(co);
+        auto s = ag::yield_(co, sent);
+        sent = s ? *s * 10 : sent + 1;
+      }
+    } catch (const ag::generator_exit&) {
+      timer.expires_after(std::chrono::milliseconds(1));
+      timer.async_wait(co);
+      log.push_back("cleanup awaited");
+      throw;
+    }
+  });
+}
+
+TEST_CASE("from asio::spawn, a generator on the coroutine's executor that awaits suspends the coroutine until it yields") {
+  asio::io_context io;
+  std::vector<std::string> log;
+  auto g = awaiting_responder(io.get_executor(), log);
+  run_spawned(io, [&](asio::yield_context yield) {
+    CHECK(g.anext(yield) == 1);
+    CHECK(g.asend(4, yield) == 40);
+    CHECK(g.anext(yield) == 41);
+    g.aclose(yield);
+  });
+  CHECK(log == std::vector<std::string>{"cleanup awaited"});
+}
+
+TEST_CASE("from asio::spawn, a generator on another io_context's thread is driven through a handler") {
+  io_thread other;
+  asio::io_context io;
+  std::vector<std::string> log;
+  auto g = awaiting_responder(other.io.get_executor(), log);
+  run_spawned(io, [&](asio::yield_context yield) {
+    CHECK(g.anext(yield) == 1);
+    CHECK(g.asend(4, yield) == 40);
+    g.aclose(yield);
+  });
+  CHECK(log == std::vector<std::string>{"cleanup awaited"});
+}
+
 TEST_CASE("asio::yield_context rethrows a body's error in the spawned coroutine") {
   asio::io_context io;
   auto g = ag::make_async_generator<int>(io, [](ag::context<int>) { throw std::out_of_range("body failed"); });

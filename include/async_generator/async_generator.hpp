@@ -92,7 +92,7 @@ class async_generator {
   template <class CompletionToken>
   ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token) {
     return detail::initiate_op<next_signature>(
-        next_initiation(frame_.get()), token, detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
+        next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
   }
 
   /// Python's `asend(value)`: resumes the body with `value` as the result of its `yield_`.
@@ -104,7 +104,7 @@ class async_generator {
   auto asend(detail::value_t<T> value, CompletionToken&& token) {
     static_assert(!std::is_void<S>::value, "asend on a generator that is sent nothing (S is void): use anext");
     return detail::initiate_op<next_signature>(
-        next_initiation(frame_.get()), token, detail::op_kind::asend, std::move(value), std::exception_ptr());
+        next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::asend, std::move(value), std::exception_ptr());
   }
 
   /// Python's `athrow(exc)`: raises `exception` in the body at its yield.
@@ -117,7 +117,7 @@ class async_generator {
   template <class CompletionToken>
   auto athrow(std::exception_ptr exception, CompletionToken&& token) {
     return detail::initiate_op<next_signature>(
-        next_initiation(frame_.get()), token, detail::op_kind::athrow, detail::value_t<S>(), std::move(exception));
+        next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::athrow, detail::value_t<S>(), std::move(exception));
   }
 
   /// Python's `aclose()`: raises `generator_exit` in the body at its yield and waits for it to end;
@@ -131,7 +131,7 @@ class async_generator {
   template <class CompletionToken>
   auto aclose(CompletionToken&& token) {
     return detail::initiate_op<close_signature>(
-        close_initiation(frame_.get()), token, detail::op_kind::aclose, detail::value_t<S>(), std::exception_ptr());
+        close_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::aclose, detail::value_t<S>(), std::exception_ptr());
   }
 
  private:

@@ -80,6 +80,11 @@ class misuse_error : public std::logic_error {
   explicit misuse_error(const std::string& message) : std::logic_error(message) {}
 };
 
+/// The exception `e` was raised from (Python's `__cause__`): the cause of this library's
+/// `runtime_error`, or the exception nested in a `std::nested_exception` (what `std::throw_with_nested`
+/// makes, the C++ spelling of `raise ... from exc`); null otherwise.
+std::exception_ptr cause_of(const std::exception_ptr& e) noexcept;
+
 namespace errors {
 // Python's exact messages, shared by the library and its tests.
 constexpr const char* anext_running = "anext(): asynchronous generator is already running";
@@ -88,6 +93,9 @@ constexpr const char* aclose_running = "aclose(): asynchronous generator is alre
 constexpr const char* send_to_unstarted = "can't send non-None value to a just-started async generator";
 constexpr const char* ignored_generator_exit = "async generator ignored GeneratorExit";
 constexpr const char* raised_stop_async_iteration = "async generator raised StopAsyncIteration";
+constexpr const char* didnt_yield = "generator didn't yield";
+constexpr const char* didnt_stop = "generator didn't stop";
+constexpr const char* didnt_stop_after_athrow = "generator didn't stop after athrow()";
 }  // namespace errors
 
 }  // namespace async_generator

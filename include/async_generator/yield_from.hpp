@@ -6,6 +6,7 @@
 #include <async_generator/async_generator.hpp>
 #include <async_generator/context.hpp>
 #include <async_generator/detail/delegation.hpp>
+#include <async_generator/detail/traits.hpp>
 #include <async_generator/errors.hpp>
 #include <async_generator/yield.hpp>
 
@@ -16,25 +17,6 @@
 
 namespace async_generator {
 namespace detail {
-
-template <class...>
-using void_t = void;
-
-// What the delegate offers besides anext, detected as Python checks for the attributes.
-template <class D, class Token, class Sent, class = void>
-struct has_asend : std::false_type {};
-template <class D, class Token, class Sent>
-struct has_asend<D, Token, Sent, void_t<decltype(std::declval<D&>().asend(std::declval<Sent>(), std::declval<const Token&>()))>>
-    : std::true_type {};
-template <class D, class Token, class = void>
-struct has_athrow : std::false_type {};
-template <class D, class Token>
-struct has_athrow<D, Token, void_t<decltype(std::declval<D&>().athrow(std::exception_ptr(), std::declval<const Token&>()))>>
-    : std::true_type {};
-template <class D, class Token, class = void>
-struct has_aclose : std::false_type {};
-template <class D, class Token>
-struct has_aclose<D, Token, void_t<decltype(std::declval<D&>().aclose(std::declval<const Token&>()))>> : std::true_type {};
 
 struct delegate_return {};
 template <class D, class = void>

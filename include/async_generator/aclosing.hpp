@@ -1,0 +1,126 @@
+// aclosing: contextlib.aclosing, the async context manager that closes what it holds.
+#ifndef ASYNC_GENERATOR_ACLOSING_HPP
+#define ASYNC_GENERATOR_ACLOSING_HPP
+
+#include <async_generator/detail/traits.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/compose.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/system_executor.hpp>
+
+#include <exception>
+#include <functional>
+#include <type_traits>
+#include <utility>
+
+namespace async_generator {
+namespace detail {
+
+template <class T>
+boost::asio::any_io_executor executor_or_system(const T& thing, std::true_type) {
+  return boost::asio::any_io_executor(thing.get_executor());
+}
+template <class T>
+boost::asio::any_io_executor executor_or_system(const T&, std::false_type) {
+  return boost::asio::any_io_executor(boost::asio::system_executor());
+}
+
+// The executor a manager's operations complete on by default: its own, or the system executor
+// for a manager (or a closed thing) that has none.
+template <class T>
+boost::asio::any_io_executor default_executor_of(const T& thing) {
+  return executor_or_system(thing, has_executor<T>());
+}
+
+template <class Thing>
+struct aclosing_enter {
+  Thing* thing;
+  bool posted = false;
+  template <class Self>
+  void operator()(Self& self) {
+    if (!posted) {
+      // Nothing to wait for, but the handler must not run inside the initiating function.
+      posted = true;
+      boost::asio::post(std::move(self));
+      return;
+    }
+    self.complete(std::exception_ptr(), std::ref(*thing));
+  }
+};
+
+template <class Thing>
+struct aclosing_exit {
+  Thing* thing;
+  template <class Self>
+  void operator()(Self& self) {
+    thing->aclose(std::move(self));
+  }
+  template <class Self>
+  void operator()(Self& self, std::exception_ptr error) {
+    self.complete(std::move(error), false);
+  }
+};
+
+}  // namespace detail
+
+/// Python's `contextlib.aclosing(thing)`: an async context manager whose exit awaits
+/// `thing.aclose()` and never suppresses the exception it is given. `Thing` is any type with
+/// `aclose(token)` completing with `void(std::exception_ptr)`; `aclosing(x)` with an lvalue refers to
+/// `x`, with an rvalue owns it. Use it with `async_with`, or call `aenter` and `aexit` directly.
+template <class Thing>
+class aclosing_manager {
+  using thing_type = typename std::remove_reference<Thing>::type;
+  static_assert(detail::has_aclose<thing_type, detail::probe_handler>::value,
+                "aclosing needs something with aclose(token), such as an async_generator");
+
+ public:
+  using executor_type = boost::asio::any_io_executor;
+  /// What `aenter` completes with: the thing itself.
+  using value_type = std::reference_wrapper<thing_type>;
+  using enter_signature = void(std::exception_ptr, value_type);
+  using exit_signature = void(std::exception_ptr, bool);
+
+  explicit aclosing_manager(Thing thing) : thing_(std::forward<Thing>(thing)) {}
+
+  /// The thing's executor, or the system executor when it has none.
+  executor_type get_executor() const { return detail::default_executor_of(thing_); }
+
+  /// The thing (Python's `thing` attribute).
+  thing_type& thing() noexcept { return thing_; }
+
+  /// Python's `__aenter__`: completes with the thing itself.
+  ///
+  /// Completion signature: `void(std::exception_ptr, std::reference_wrapper<Thing>)`; never an error.
+  template <class CompletionToken>
+  auto aenter(CompletionToken&& token) {
+    return boost::asio::async_compose<CompletionToken, enter_signature>(
+        detail::aclosing_enter<thing_type>{&thing_}, token, get_executor());
+  }
+
+  /// Python's `__aexit__`: awaits `thing.aclose()`; `error` (the block's exception, or null) is
+  /// never suppressed.
+  ///
+  /// Completion signature: `void(std::exception_ptr, bool)`: the exception `aclose` raised (null if
+  /// none), and `false`, the "suppress" answer.
+  template <class CompletionToken>
+  auto aexit(std::exception_ptr error, CompletionToken&& token) {
+    (void)error;
+    return boost::asio::async_compose<CompletionToken, exit_signature>(detail::aclosing_exit<thing_type>{&thing_},
+                                                                       token, get_executor());
+  }
+
+ private:
+  Thing thing_;
+};
+
+/// Python's `aclosing(thing)`: `async_with(ag::aclosing(gen), token, body)` closes `gen` when the
+/// body ends, however it ends.
+template <class Thing>
+aclosing_manager<Thing> aclosing(Thing&& thing) {
+  return aclosing_manager<Thing>(std::forward<Thing>(thing));
+}
+
+}  // namespace async_generator
+
+#endif

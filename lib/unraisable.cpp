@@ -1,6 +1,8 @@
 #include <async_generator/errors.hpp>
 #include <async_generator/unraisable.hpp>
 
+#include <boost/core/demangle.hpp>
+
 #include <cstdio>
 #include <mutex>
 #include <typeinfo>
@@ -29,7 +31,7 @@ std::string describe_exception(const std::exception_ptr& e) {
   } catch (const type_error& x) {
     return std::string("TypeError: ") + x.what();
   } catch (const std::exception& x) {
-    return std::string(typeid(x).name()) + ": " + x.what();
+    return boost::core::demangle(typeid(x).name()) + ": " + x.what();
   } catch (...) {
     return "unknown exception";
   }

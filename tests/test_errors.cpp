@@ -118,3 +118,22 @@ TEST_CASE("the messages in errors:: are CPython 3.13's, verbatim") {
   CHECK(std::string(ag::errors::ignored_generator_exit) == "async generator ignored GeneratorExit");
   CHECK(std::string(ag::errors::raised_stop_async_iteration) == "async generator raised StopAsyncIteration");
 }
+
+TEST_CASE("cause_of gives a runtime_error's cause, a std::nested_exception's nested exception, and null otherwise") {
+  const auto original = std::make_exception_ptr(std::domain_error("ZeroDivisionError"));
+  CHECK(ag::cause_of(std::make_exception_ptr(ag::runtime_error("chained", original))) == original);
+  std::exception_ptr nested;
+  try {
+    try {
+      std::rethrow_exception(original);
+    } catch (...) {
+      std::throw_with_nested(std::runtime_error("issue29692:Chained"));
+    }
+  } catch (...) {
+    nested = std::current_exception();
+  }
+  CHECK(ag::cause_of(nested) == original);
+  CHECK_FALSE(ag::cause_of(std::make_exception_ptr(ag::runtime_error("no cause"))));
+  CHECK_FALSE(ag::cause_of(original));
+  CHECK_FALSE(ag::cause_of(nullptr));
+}

@@ -113,9 +113,8 @@ TEST_CASE("describe_exception names an exception the way Python prints it") {
   CHECK(ag::describe_exception(std::make_exception_ptr(ag::type_error("t"))) == "TypeError: t");
 }
 
-TEST_CASE("describe_exception names other std::exceptions by their type_info name, and anything else as unknown") {
-  CHECK(ag::describe_exception(std::make_exception_ptr(std::out_of_range("o"))) ==
-        std::string(typeid(std::out_of_range).name()) + ": o");
+TEST_CASE("describe_exception names other std::exceptions by their demangled type name, and anything else as unknown") {
+  CHECK(ag::describe_exception(std::make_exception_ptr(std::out_of_range("o"))) == "std::out_of_range: o");
   CHECK(ag::describe_exception(std::make_exception_ptr(42)) == "unknown exception");
 }
 

@@ -7,7 +7,6 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/system_executor.hpp>
 
 #include <exception>
 #include <functional>
@@ -16,22 +15,6 @@
 
 namespace async_generator {
 namespace detail {
-
-template <class T>
-boost::asio::any_io_executor executor_or_system(const T& thing, std::true_type) {
-  return boost::asio::any_io_executor(thing.get_executor());
-}
-template <class T>
-boost::asio::any_io_executor executor_or_system(const T&, std::false_type) {
-  return boost::asio::any_io_executor(boost::asio::system_executor());
-}
-
-// The executor a manager's operations complete on by default: its own, or the system executor
-// for a manager (or a closed thing) that has none.
-template <class T>
-boost::asio::any_io_executor default_executor_of(const T& thing) {
-  return executor_or_system(thing, has_executor<T>());
-}
 
 template <class Thing>
 struct aclosing_enter {
@@ -67,7 +50,9 @@ struct aclosing_exit {
 /// Python's `contextlib.aclosing(thing)`: an async context manager whose exit awaits
 /// `thing.aclose()` and never suppresses the exception it is given. `Thing` is any type with
 /// `aclose(token)` completing with `void(std::exception_ptr)`; `aclosing(x)` with an lvalue refers to
-/// `x`, with an rvalue owns it. Use it with `async_with`, or call `aenter` and `aexit` directly.
+/// `x`, with an rvalue owns it. Its operations' default executor (for handlers that have none) is
+/// the thing's `get_executor()`, or the one given to `aclosing(x, ex)`. Use it with `async_with`, or
+/// call `aenter` and `aexit` directly.
 template <class Thing>
 class aclosing_manager {
   using thing_type = typename std::remove_reference<Thing>::type;
@@ -81,10 +66,10 @@ class aclosing_manager {
   using enter_signature = void(std::exception_ptr, value_type);
   using exit_signature = void(std::exception_ptr, bool);
 
-  explicit aclosing_manager(Thing thing) : thing_(std::forward<Thing>(thing)) {}
+  aclosing_manager(Thing thing, executor_type ex) : thing_(std::forward<Thing>(thing)), ex_(std::move(ex)) {}
 
-  /// The thing's executor, or the system executor when it has none.
-  executor_type get_executor() const { return detail::default_executor_of(thing_); }
+  /// The default executor of `aenter` and `aexit`.
+  const executor_type& get_executor() const noexcept { return ex_; }
 
   /// The thing (Python's `thing` attribute).
   thing_type& thing() noexcept { return thing_; }
@@ -95,7 +80,7 @@ class aclosing_manager {
   template <class CompletionToken>
   auto aenter(CompletionToken&& token) {
     return boost::asio::async_compose<CompletionToken, enter_signature>(
-        detail::aclosing_enter<thing_type>{&thing_}, token, get_executor());
+        detail::aclosing_enter<thing_type>{&thing_}, token, ex_);
   }
 
   /// Python's `__aexit__`: awaits `thing.aclose()`; `error` (the block's exception, or null) is
@@ -107,18 +92,30 @@ class aclosing_manager {
   auto aexit(std::exception_ptr error, CompletionToken&& token) {
     (void)error;
     return boost::asio::async_compose<CompletionToken, exit_signature>(detail::aclosing_exit<thing_type>{&thing_},
-                                                                       token, get_executor());
+                                                                       token, ex_);
   }
 
  private:
   Thing thing_;
+  executor_type ex_;
 };
 
 /// Python's `aclosing(thing)`: `async_with(ag::aclosing(gen), token, body)` closes `gen` when the
 /// body ends, however it ends.
 template <class Thing>
 aclosing_manager<Thing> aclosing(Thing&& thing) {
-  return aclosing_manager<Thing>(std::forward<Thing>(thing));
+  static_assert(detail::has_executor<typename std::decay<Thing>::type>::value,
+                "aclosing(thing): thing has no get_executor(); pass the executor its operations complete on, "
+                "aclosing(thing, ex)");
+  auto ex = boost::asio::any_io_executor(thing.get_executor());
+  return aclosing_manager<Thing>(std::forward<Thing>(thing), std::move(ex));
+}
+
+/// `aclosing(thing)` for a thing that has no `get_executor()`: `ex` is the operations' default
+/// executor.
+template <class Thing, class Executor>
+aclosing_manager<Thing> aclosing(Thing&& thing, const Executor& ex) {
+  return aclosing_manager<Thing>(std::forward<Thing>(thing), boost::asio::any_io_executor(ex));
 }
 
 }  // namespace async_generator

@@ -93,7 +93,11 @@ struct with_state {
       : manager(std::forward<ManagerRef>(manager)),
         body(std::move(body)),
         handler(std::move(handler)),
-        work(compat::track_work(boost::asio::get_associated_executor(this->handler, default_executor_of(this->manager)))) {}
+        executor(boost::asio::get_associated_executor(this->handler, manager_executor())),
+        manager_work(compat::track_work(manager_executor())),
+        work(compat::track_work(executor)) {}
+
+  boost::asio::any_io_executor manager_executor() const { return boost::asio::any_io_executor(manager.get_executor()); }
 
   void complete(std::exception_ptr error) {
     auto w = std::move(work);
@@ -103,6 +107,9 @@ struct with_state {
   ManagerRef manager;
   Body body;
   Handler handler;
+  executor_type executor;
+  // Like an Asio composed operation, work on the manager's executor and on the handler's.
+  compat::tracked_executor_t<boost::asio::any_io_executor> manager_work;
   compat::tracked_executor_t<executor_type> work;
   compat::optional<value_t<typename manager_type::value_type>> value;
   std::exception_ptr raised;  // the block's exception
@@ -118,7 +125,7 @@ class with_step {
   using allocator_type = typename State::allocator_type;
 
   explicit with_step(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
-  executor_type get_executor() const noexcept { return state_->work; }
+  executor_type get_executor() const noexcept { return state_->executor; }
   allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(state_->handler); }
 
  protected:
@@ -191,6 +198,9 @@ struct with_entered : with_step<State> {
 
 template <class Manager>
 struct with_initiation {
+  static_assert(has_executor<typename std::decay<Manager>::type>::value,
+                "async_with with a callback-style token needs a manager with get_executor(), the default "
+                "executor of its steps");
   Manager manager;  // a reference for an lvalue manager
   template <class Handler, class Body>
   void operator()(Handler&& handler, Body&& body) {
@@ -234,7 +244,7 @@ auto with_dispatch(Manager&& manager, Token& token, Body&& body, std::false_type
 /// exception or null; a block that throws instead (without calling or keeping `done`) raised that
 /// exception. Completion signature: `void(std::exception_ptr)`: null when the block ended normally or
 /// its exception was suppressed, else the exception that propagates. The enter and exit steps, and
-/// the block, run on the handler's associated executor (default: the manager's).
+/// the block, run on the handler's associated executor (default: the manager's `get_executor()`).
 template <class Manager, class CompletionToken, class Block>
 auto async_with(Manager&& manager, CompletionToken&& token, Block&& block) {
   return detail::with_dispatch(std::forward<Manager>(manager), token, std::forward<Block>(block),

@@ -131,8 +131,10 @@ class generator_context_manager {
   /// CPython 3.13: `runtime_error` "generator didn't stop" (normal exit) or "generator didn't stop
   /// after athrow()" when the generator yields again (it is then closed, and an error of that close
   /// propagates instead); a different exception the generator raised. A `stop_async_iteration`
-  /// passed in, or a `std::runtime_error` whose cause (`cause_of`) is the exception passed in when
-  /// that is a `stop_async_iteration`, is neither suppressed nor replaced: the original propagates.
+  /// passed in, or a `std::runtime_error` raised from the exception passed in when that is a
+  /// `stop_async_iteration` (an `ag::runtime_error` with it as `cause()`, or a `std::nested_exception`
+  /// nesting it, as `std::throw_with_nested` makes), is neither suppressed nor replaced: the original
+  /// propagates.
   template <class CompletionToken>
   auto aexit(std::exception_ptr error, CompletionToken&& token) {
     return boost::asio::async_compose<CompletionToken, exit_signature>(

@@ -23,8 +23,8 @@ template <class Y, bool WithValue>
 struct op_signature {
   using type = void(std::exception_ptr, Y);
 };
-template <bool WithValue>
-struct op_signature<void, WithValue> {
+template <>
+struct op_signature<void, true> {
   using type = void(std::exception_ptr);
 };
 template <class Y>

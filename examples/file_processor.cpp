@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 
 namespace ag = async_generator;
@@ -16,29 +17,33 @@ const auto file_processor = ag::make_generator_function<int>([](ag::context<int>
   std::printf("Opening file connection\n");
   const std::string file_handle = "file.txt";  // a simulated resource
   asio::steady_timer timer(co.get_executor());
+  std::exception_ptr raised;
   try {
     for (int i = 0; i < 1000; ++i) {
       timer.expires_after(std::chrono::milliseconds(1));
       timer.async_wait(co);
       ag::yield_(co, i * i);
     }
-  } catch (...) {  // finally:
-    std::printf("Closing %s\n", file_handle.c_str());
-    timer.expires_after(std::chrono::milliseconds(1));
-    timer.async_wait(co);
-    throw;
+  } catch (...) {
+    raised = std::current_exception();  // the cleanup awaits: never inside a catch block
   }
+  // finally:
+  std::printf("Closing %s\n", file_handle.c_str());
+  timer.expires_after(std::chrono::milliseconds(1));
+  timer.async_wait(co);
+  if (raised) std::rethrow_exception(raised);
 });
 
 int main() {
   asio::io_context io;
   asio::spawn(io, [&](asio::yield_context yield) {
-    auto gen = file_processor(io);
-    for (int i : ag::aiter(gen, yield)) {
-      std::printf("%d\n", i);
-      if (i == 100) break;  // "Closing file.txt" still prints: the generator is closed below
-    }
-    gen.aclose(yield);  // explicit close, as Python's guidance asks (aclosing comes with its own issue)
+    // async with aclosing(file_processor()) as gen: the generator is closed however the block ends.
+    ag::async_with(ag::aclosing(file_processor(io)), yield, [&](ag::async_generator<int>& gen) {
+      for (int i : ag::aiter(gen, yield)) {
+        std::printf("%d\n", i);
+        if (i == 100) break;  // "Closing file.txt" still prints: aclosing closes the generator
+      }
+    });
   }, asio::detached);
   io.run();
 }

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <cstdio>
+#include <exception>
 
 namespace ag = async_generator;
 namespace asio = boost::asio;
@@ -19,17 +20,19 @@ void sleep_for(ag::context<int> co, int ms) {
 const auto managed_resource = ag::make_generator_function<int>([](ag::context<int> co) {
   std::printf("Opening resource\n");
   sleep_for(co, 10);
+  std::exception_ptr raised;
   try {
     for (int i = 0; i < 10; ++i) {
       ag::yield_(co, i);
       sleep_for(co, 10);
     }
-  } catch (...) {  // finally:
-    std::printf("Closing resource\n");
-    sleep_for(co, 10);
-    throw;
+  } catch (...) {
+    raised = std::current_exception();  // the cleanup awaits: never inside a catch block
   }
+  // finally:
   std::printf("Closing resource\n");
+  sleep_for(co, 10);
+  if (raised) std::rethrow_exception(raised);
 });
 
 int main() {

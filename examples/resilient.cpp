@@ -25,8 +25,8 @@ const auto resilient = ag::make_generator_function<std::string>([](ag::context<s
     }
   } catch (const std::invalid_argument&) {  // Python's ValueError
     std::printf("Caught ValueError, continuing\n");
-    ag::yield_(co, std::string("recovered"));
   }
+  ag::yield_(co, std::string("recovered"));  // outside the catch block: a yield switches fibers
 });
 
 int main() {

@@ -90,17 +90,22 @@ class delegation_loop {
     std::exception_ptr thrown;
     compat::optional<value_t<S>> sent;
     bool delegate_ended = false;
+    bool closing = false;
     try {
       delegate_ended = !yield_value(sent, std::is_void<S>());
     } catch (const generator_exit&) {
-      close(has_aclose<D, token>());
-      throw;
+      closing = true;  // the delegate's aclose awaits: not inside this catch block
+      thrown = std::current_exception();
     } catch (const compat::forced_unwind&) {
       throw;
     } catch (const unwind_signal&) {
       throw;
     } catch (...) {
       thrown = std::current_exception();
+    }
+    if (closing) {
+      close(has_aclose<D, token>());
+      std::rethrow_exception(thrown);
     }
     if (thrown) return throw_in(std::move(thrown), has_athrow<D, token>());
     if (delegate_ended) {

@@ -11,6 +11,7 @@
 #include <async_generator/context.hpp>
 #include <async_generator/errors.hpp>
 #include <async_generator/generator_function.hpp>
+#include <async_generator/hooks.hpp>
 #include <async_generator/inspect.hpp>
 #include <async_generator/stack.hpp>
 #include <async_generator/unraisable.hpp>

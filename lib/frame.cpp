@@ -1,5 +1,6 @@
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/stack_pool.hpp>
+#include <async_generator/hooks.hpp>
 #include <async_generator/unraisable.hpp>
 
 #include <cstdio>
@@ -39,12 +40,6 @@ const char* running_message(op_kind kind) noexcept {
   }
 }
 
-std::string describe(const frame_base* f) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "<async_generator object at %p>", static_cast<const void*>(f));
-  return buf;
-}
-
 }  // namespace
 
 namespace {
@@ -55,6 +50,12 @@ frame_base::frame_base(boost::asio::any_io_executor ex, std::size_t stack_size)
     : ex_(std::move(ex)), stack_size_(stack_size), serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 frame_base::~frame_base() = default;
+
+std::string frame_base::description() const {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "<async_generator object at %p>", static_cast<const void*>(this));
+  return buf;
+}
 
 compat::fiber frame_base::make_fiber() {
   return compat::fiber(std::allocator_arg, frame_stack(this, stack_size_),
@@ -302,6 +303,7 @@ void frame_base::outcome(std::exception_ptr error, bool generator_exit_escaped, 
 }
 
 void frame_base::destroy() noexcept {
+  if (finalize()) return;
   entry_ = this;
   if (state_ == frame_state::suspended) {
     // PEP 525 without a finalizer: close synchronously, right here.
@@ -315,7 +317,7 @@ void frame_base::destroy() noexcept {
     consumer_ = nullptr;
     resume_here();
   }
-  if (close_error_) report_unraisable(unraisable{close_error_, describe(this)});
+  if (close_error_) report_unraisable(unraisable{close_error_, description()});
   if (op_ != nullptr) {
     op_base* op = op_;
     op_ = nullptr;

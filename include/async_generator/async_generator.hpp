@@ -91,6 +91,7 @@ class async_generator {
   /// then finished).
   template <class CompletionToken>
   ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token) {
+    if (frame_) frame_->first_use();
     return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
   }
@@ -103,6 +104,7 @@ class async_generator {
   template <class CompletionToken, class T = S>
   auto asend(detail::value_t<T> value, CompletionToken&& token) {
     static_assert(!std::is_void<S>::value, "asend on a generator that is sent nothing (S is void): use anext");
+    if (frame_) frame_->first_use();
     return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::asend, std::move(value), std::exception_ptr());
   }
@@ -116,6 +118,7 @@ class async_generator {
   /// operation is in flight.
   template <class CompletionToken>
   auto athrow(std::exception_ptr exception, CompletionToken&& token) {
+    if (frame_) frame_->first_use();
     return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::athrow, detail::value_t<S>(), std::move(exception));
   }
@@ -130,6 +133,7 @@ class async_generator {
   /// generator is already running"; any other exception the cleanup raises.
   template <class CompletionToken>
   auto aclose(CompletionToken&& token) {
+    if (frame_) frame_->first_use();
     return detail::initiate_op<close_signature>(
         close_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::aclose, detail::value_t<S>(), std::exception_ptr());
   }

@@ -9,12 +9,16 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
+#include <functional>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
 
 namespace async_generator {
+class generator_ref;
+
 namespace detail {
 
 enum class frame_state : unsigned char { created, suspended, running, finished };
@@ -57,6 +61,15 @@ class op_base {
 // Thrown at a body's suspension point to unwind its stack without running any await.
 struct unwind_signal {};
 
+// The completion handler of an aclose started through a generator_ref, which knows no types.
+struct untyped_close_handler {
+  using executor_type = boost::asio::any_io_executor;
+  executor_type get_executor() const noexcept { return executor; }
+  void operator()(std::exception_ptr e) { done(std::move(e)); }
+  std::function<void(std::exception_ptr)> done;
+  executor_type executor;
+};
+
 class frame_base {
  public:
   frame_base(boost::asio::any_io_executor ex, std::size_t stack_size);
@@ -73,6 +86,14 @@ class frame_base {
   // body must run: this one, or the innermost of the yield_from_ chain it delegates to (the
   // operation's error now goes to *error_out). Returns null when the outcome is already in *error_out.
   frame_base* begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
+  // PEP 525: the first call of an operation captures this thread's hooks (runs firstiter).
+  void first_use() {
+    if (!hooks_captured_) capture_hooks();
+  }
+  // aclose for a generator_ref.
+  virtual void aclose_untyped(untyped_close_handler handler) = 0;
+  // "<async_generator object at 0x...>", as Python names it in unraisable reports.
+  std::string description() const;
   // Python's ag_running, which holds for every generator of a delegation chain an operation runs through.
   bool running() const noexcept;
   // Whether this frame's fiber may switch directly with `consumer`'s (same executor); cached per peer.
@@ -163,6 +184,8 @@ class frame_base {
   op_kind kind_ = op_kind::anext;
   bool awaiting_ = false;
   bool unwinding_ = false;
+  bool hooks_captured_ = false;
+  std::unique_ptr<std::function<void(generator_ref)>> finalizer_;  // captured, until called
 
  protected:
   virtual ~frame_base();
@@ -172,6 +195,10 @@ class frame_base {
 
  private:
   void destroy() noexcept;
+  void capture_hooks();
+  // Calls the captured finalizer of a dropped generator that started and has not finished, which
+  // then owns it; false when there is nothing to call.
+  bool finalize() noexcept;
   compat::switch_slot& hand_back();
   compat::switch_slot& hand_to_delegator(std::exception_ptr outcome);
   void set_chain_leaf(frame_base* leaf) noexcept {

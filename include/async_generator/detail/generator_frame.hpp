@@ -3,6 +3,7 @@
 
 #include <async_generator/compat/config.hpp>
 #include <async_generator/detail/frame.hpp>
+#include <async_generator/detail/ops.hpp>
 
 #include <utility>
 
@@ -17,6 +18,11 @@ template <class Y, class S, class R>
 class generator_frame : public frame_base {
  public:
   using frame_base::frame_base;
+
+  void aclose_untyped(untyped_close_handler handler) override {
+    first_use();
+    op_initiation<Y, S, false>(this)(std::move(handler), op_kind::aclose, value_t<S>(), std::exception_ptr());
+  }
 
  protected:
   std::exception_ptr make_stop() override { return make_stop_for(std::is_void<R>()); }

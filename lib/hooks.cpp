@@ -1,0 +1,54 @@
+#include <async_generator/hooks.hpp>
+#include <async_generator/unraisable.hpp>
+
+namespace async_generator {
+namespace {
+
+asyncgen_hooks& thread_hooks() {
+  static thread_local asyncgen_hooks hooks;
+  return hooks;
+}
+
+}  // namespace
+
+asyncgen_hooks get_asyncgen_hooks() { return thread_hooks(); }
+
+void set_asyncgen_hooks(asyncgen_hook firstiter, asyncgen_hook finalizer) {
+  asyncgen_hooks& hooks = thread_hooks();
+  hooks.firstiter = std::move(firstiter);
+  hooks.finalizer = std::move(finalizer);
+}
+
+void set_asyncgen_hooks(asyncgen_hook firstiter) { thread_hooks().firstiter = std::move(firstiter); }
+
+void set_asyncgen_hooks(keep_t, asyncgen_hook finalizer) { thread_hooks().finalizer = std::move(finalizer); }
+
+namespace detail {
+
+void frame_base::capture_hooks() {
+  hooks_captured_ = true;
+  const asyncgen_hooks& hooks = thread_hooks();
+  if (hooks.finalizer) finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+  if (!hooks.firstiter) return;
+  asyncgen_hook firstiter = hooks.firstiter;  // the hook may replace the hooks
+  try {
+    firstiter(generator_ref(frame_ptr<frame_base>(this)));
+  } catch (...) {
+    report_unraisable(unraisable{std::current_exception(), "firstiter hook of " + description()});
+  }
+}
+
+bool frame_base::finalize() noexcept {
+  if (state_ != frame_state::suspended || !finalizer_) return false;
+  std::unique_ptr<asyncgen_hook> finalizer = std::move(finalizer_);
+  refs_.store(1, std::memory_order_relaxed);  // resurrected: the finalizer's handle owns it now
+  try {
+    (*finalizer)(generator_ref(frame_ptr<frame_base>(this, false)));
+  } catch (...) {
+    report_unraisable(unraisable{std::current_exception(), "finalizer hook of " + description()});
+  }
+  return true;
+}
+
+}  // namespace detail
+}  // namespace async_generator

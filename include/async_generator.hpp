@@ -7,6 +7,7 @@
 #include <async_generator/async_for.hpp>
 #include <async_generator/async_generator.hpp>
 #include <async_generator/async_with.hpp>
+#include <async_generator/asyncgen_service.hpp>
 #include <async_generator/asynccontextmanager.hpp>
 #include <async_generator/context.hpp>
 #include <async_generator/errors.hpp>

@@ -1,4 +1,5 @@
 #include <async_generator/detail/frame.hpp>
+#include <async_generator/detail/registry.hpp>
 #include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/hooks.hpp>
 #include <async_generator/unraisable.hpp>
@@ -177,10 +178,6 @@ void frame_base::complete_op() {
   op->complete();
 }
 
-
-
-
-
 unsigned frame_base::prepare_await() {
   if (unwinding_) throw unwind_signal();
   for (frame_base* f = this; f != nullptr; f = f->consumer_) {
@@ -304,8 +301,17 @@ void frame_base::outcome(std::exception_ptr error, bool generator_exit_escaped, 
 
 void frame_base::destroy() noexcept {
   if (finalize()) return;
+  if (registry_) {
+    std::shared_ptr<registry_state> registry = std::move(registry_);
+    if (registry->adopt_dropped(this)) return;
+  }
   entry_ = this;
-  if (state_ == frame_state::suspended) {
+  if (state_ == frame_state::suspended && context_gone_) {
+    // Its execution context was destroyed: unwind the stack, but run nothing that would use it.
+    unwinding_ = true;
+    state_ = frame_state::running;
+    resume_here();
+  } else if (state_ == frame_state::suspended) {
     // PEP 525 without a finalizer: close synchronously, right here.
     mode_ = resume_mode::close_sync;
     kind_ = op_kind::aclose;

@@ -1,5 +1,9 @@
 #include <async_generator/hooks.hpp>
+#include <async_generator/detail/registry.hpp>
 #include <async_generator/unraisable.hpp>
+
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
 
 namespace async_generator {
 namespace {
@@ -28,7 +32,13 @@ namespace detail {
 void frame_base::capture_hooks() {
   hooks_captured_ = true;
   const asyncgen_hooks& hooks = thread_hooks();
-  if (hooks.finalizer) finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+  if (hooks.finalizer) {
+    finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+  } else {
+    // No finalizer of the thread's own: the context's bookkeeping stands in (asyncio's hooks).
+    std::shared_ptr<registry_state> registry = registry_of(boost::asio::query(ex_, boost::asio::execution::context));
+    if (registry->add(this)) registry_ = std::move(registry);
+  }
   if (!hooks.firstiter) return;
   asyncgen_hook firstiter = hooks.firstiter;  // the hook may replace the hooks
   try {

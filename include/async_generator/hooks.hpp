@@ -13,6 +13,7 @@
 #include <exception>
 #include <functional>
 #include <memory>
+#include <string>
 #include <utility>
 
 namespace async_generator {
@@ -64,6 +65,15 @@ class generator_ref {
 
   detail::frame_ptr<detail::frame_base> frame_;
 };
+
+/// What an execution context's asyncgen exception handler receives (asyncio's exception handler
+/// context): the message, the exception (null for a warning), and the generator.
+struct asyncgen_error {
+  std::string message;
+  std::exception_ptr exception;
+  generator_ref asyncgen;
+};
+using asyncgen_exception_handler = std::function<void(const asyncgen_error&)>;
 
 /// A hook: called with the generator.
 using asyncgen_hook = std::function<void(generator_ref)>;

@@ -21,6 +21,7 @@ class generator_ref;
 
 namespace detail {
 
+class registry_state;
 enum class frame_state : unsigned char { created, suspended, running, finished };
 enum class op_kind : unsigned char { anext, asend, athrow, aclose };
 // How a body resumed at a yield point goes on: yield_ returns (nothing or the sent value), raises
@@ -77,6 +78,14 @@ class frame_base {
   frame_base& operator=(const frame_base&) = delete;
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  // add_ref unless the count already reached zero (the frame is being destroyed).
+  bool try_add_ref() noexcept {
+    long n = refs_.load(std::memory_order_relaxed);
+    while (n > 0) {
+      if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) return true;
+    }
+    return false;
+  }
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
   }
@@ -186,6 +195,12 @@ class frame_base {
   bool unwinding_ = false;
   bool hooks_captured_ = false;
   std::unique_ptr<std::function<void(generator_ref)>> finalizer_;  // captured, until called
+  // The context's record of its live generators (asyncgen_service.hpp), when this one is in it.
+  std::shared_ptr<registry_state> registry_;
+  frame_base* registry_prev_ = nullptr;
+  frame_base* registry_next_ = nullptr;
+  bool in_registry_ = false;
+  bool context_gone_ = false;  // the execution context was destroyed: nothing may run on it
 
  protected:
   virtual ~frame_base();
@@ -196,6 +211,7 @@ class frame_base {
  private:
   void destroy() noexcept;
   void capture_hooks();
+  friend class registry_state;
   // Calls the captured finalizer of a dropped generator that started and has not finished, which
   // then owns it; false when there is nothing to call.
   bool finalize() noexcept;

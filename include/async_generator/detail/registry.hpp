@@ -1,0 +1,57 @@
+// The per-context record of live, started generators behind asyncgen_service.hpp. It outlives the
+// context's service (frames hold it), so a generator dropped after its context is gone finds out.
+#ifndef ASYNC_GENERATOR_DETAIL_REGISTRY_HPP
+#define ASYNC_GENERATOR_DETAIL_REGISTRY_HPP
+
+#include <async_generator/hooks.hpp>
+
+#include <boost/asio/execution_context.hpp>
+
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace async_generator {
+enum class drop_policy;
+
+namespace detail {
+
+class frame_base;
+
+class registry_state : public std::enable_shared_from_this<registry_state> {
+ public:
+  // Tracks `f`, which has just captured no finalizer hook; false when the context is gone.
+  bool add(frame_base* f);
+  // What to do with `f`, dropped: schedule its aclose (true; it stays alive until then), or close
+  // it here as usual (false; it is marked when its context is gone).
+  bool adopt_dropped(frame_base* f) noexcept;
+  std::vector<generator_ref> take_all_for_shutdown();
+  void shutdown() noexcept;  // the context is being destroyed
+
+  void report(const asyncgen_error& error) noexcept;
+  void report_close_error(const generator_ref& g, std::exception_ptr e) noexcept;
+
+  drop_policy set_policy(drop_policy p);
+  asyncgen_exception_handler set_handler(asyncgen_exception_handler h);
+
+  static void mark_context_gone(frame_base* f) noexcept;
+
+ private:
+  void unlink(frame_base* f) noexcept;
+
+  std::mutex mutex_;
+  frame_base* head_ = nullptr;
+  bool context_gone_ = false;
+  bool shutdown_called_ = false;
+  int policy_ = 0;  // a drop_policy
+  asyncgen_exception_handler handler_;
+};
+
+// The registry of `context` (made on first use).
+std::shared_ptr<registry_state> registry_of(boost::asio::execution_context& context);
+
+}  // namespace detail
+}  // namespace async_generator
+
+#endif

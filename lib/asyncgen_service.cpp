@@ -1,0 +1,190 @@
+#include <async_generator/asyncgen_service.hpp>
+#include <async_generator/detail/frame.hpp>
+#include <async_generator/unraisable.hpp>
+
+#include <boost/asio/post.hpp>
+
+#include <cstdio>
+
+namespace async_generator {
+namespace detail {
+namespace {
+
+// The service that gives each execution context its registry, and tells it when the context goes.
+class asyncgen_registry final : public boost::asio::execution_context::service {
+ public:
+  static boost::asio::execution_context::id id;
+  explicit asyncgen_registry(boost::asio::execution_context& context)
+      : boost::asio::execution_context::service(context), state(std::make_shared<registry_state>()) {}
+  void shutdown() override { state->shutdown(); }
+  std::shared_ptr<registry_state> state;
+};
+boost::asio::execution_context::id asyncgen_registry::id;
+
+// The aclose of a dropped generator, posted to its executor. Destroyed without running (the
+// context went first), it marks the generator so that its stack is unwound without running anything.
+class scheduled_close {
+ public:
+  scheduled_close(frame_base* f, std::shared_ptr<registry_state> registry) noexcept
+      : frame_(f), generator_(frame_ptr<frame_base>(f, false)), registry_(std::move(registry)) {}
+  scheduled_close(scheduled_close&& other) noexcept
+      : frame_(other.frame_), generator_(std::move(other.generator_)), registry_(std::move(other.registry_)) {
+    other.frame_ = nullptr;
+  }
+  scheduled_close& operator=(scheduled_close&&) = delete;
+  ~scheduled_close() {
+    if (frame_ != nullptr) registry_state::mark_context_gone(frame_);
+  }
+
+  void operator()() {
+    frame_ = nullptr;
+    generator_ref closing = generator_;
+    std::shared_ptr<registry_state> registry = std::move(registry_);
+    generator_.aclose([closing, registry](std::exception_ptr e) {
+      if (e) registry->report_close_error(closing, e);
+    });
+  }
+
+ private:
+  frame_base* frame_;
+  generator_ref generator_;
+  std::shared_ptr<registry_state> registry_;
+};
+
+}  // namespace
+
+void registry_state::mark_context_gone(frame_base* f) noexcept { f->context_gone_ = true; }
+
+std::shared_ptr<registry_state> registry_of(boost::asio::execution_context& context) {
+  return boost::asio::use_service<asyncgen_registry>(context).state;
+}
+
+bool registry_state::add(frame_base* f) {
+  bool warn = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (context_gone_) return false;
+    f->registry_prev_ = nullptr;
+    f->registry_next_ = head_;
+    if (head_ != nullptr) head_->registry_prev_ = f;
+    head_ = f;
+    f->in_registry_ = true;
+    warn = shutdown_called_;
+  }
+  if (warn) {
+    report(asyncgen_error{"asynchronous generator " + f->description() + " was scheduled after shutdown_asyncgens() call",
+                          nullptr, generator_ref(frame_ptr<frame_base>(f))});
+  }
+  return true;
+}
+
+void registry_state::unlink(frame_base* f) noexcept {
+  if (!f->in_registry_) return;
+  if (f->registry_prev_ != nullptr) {
+    f->registry_prev_->registry_next_ = f->registry_next_;
+  } else {
+    head_ = f->registry_next_;
+  }
+  if (f->registry_next_ != nullptr) f->registry_next_->registry_prev_ = f->registry_prev_;
+  f->registry_prev_ = f->registry_next_ = nullptr;
+  f->in_registry_ = false;
+}
+
+bool registry_state::adopt_dropped(frame_base* f) noexcept {
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (context_gone_) {
+    f->context_gone_ = true;
+    return false;
+  }
+  unlink(f);
+  if (f->state_ != frame_state::suspended || policy_ != static_cast<int>(drop_policy::schedule_aclose)) return false;
+  lock.unlock();
+  f->refs_.store(1, std::memory_order_relaxed);  // resurrected: the scheduled close owns it now
+  scheduled_close close(f, shared_from_this());
+  try {
+    boost::asio::post(f->ex_, std::move(close));
+  } catch (...) {
+    // Could not schedule: `close` is destroyed unrun, and the generator with it, unwound.
+  }
+  return true;
+}
+
+std::vector<generator_ref> registry_state::take_all_for_shutdown() {
+  std::vector<generator_ref> live;
+  std::lock_guard<std::mutex> lock(mutex_);
+  shutdown_called_ = true;
+  while (frame_base* f = head_) {
+    // One whose count reached zero is being dropped right now: it closes itself.
+    if (f->try_add_ref()) live.emplace_back(frame_ptr<frame_base>(f, false));
+    unlink(f);
+  }
+  return live;
+}
+
+void registry_state::shutdown() noexcept {
+  std::lock_guard<std::mutex> lock(mutex_);
+  context_gone_ = true;
+  while (frame_base* f = head_) {
+    f->context_gone_ = true;
+    unlink(f);
+  }
+}
+
+void registry_state::report(const asyncgen_error& error) noexcept {
+  asyncgen_exception_handler handler;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handler = handler_;
+  }
+  try {
+    if (handler) {
+      handler(error);
+      return;
+    }
+  } catch (...) {
+    report_unraisable(unraisable{std::current_exception(), "asyncgen exception handler"});
+    return;
+  }
+  if (error.exception) {
+    std::fprintf(stderr, "%s\n%s\n", error.message.c_str(), describe_exception(error.exception).c_str());
+  } else {
+    std::fprintf(stderr, "%s\n", error.message.c_str());
+  }
+}
+
+void registry_state::report_close_error(const generator_ref& g, std::exception_ptr e) noexcept {
+  std::string name;
+  try {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "<async_generator object at %p>", g.id());
+    name = buf;
+    report(asyncgen_error{"an error occurred during closing of asynchronous generator " + name, std::move(e), g});
+  } catch (...) {
+  }
+}
+
+drop_policy registry_state::set_policy(drop_policy p) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto previous = static_cast<drop_policy>(policy_);
+  policy_ = static_cast<int>(p);
+  return previous;
+}
+
+asyncgen_exception_handler registry_state::set_handler(asyncgen_exception_handler h) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::swap(handler_, h);
+  return h;
+}
+
+}  // namespace detail
+
+drop_policy set_drop_policy(boost::asio::execution_context& context, drop_policy policy) {
+  return detail::registry_of(context)->set_policy(policy);
+}
+
+asyncgen_exception_handler set_asyncgen_exception_handler(boost::asio::execution_context& context,
+                                                          asyncgen_exception_handler handler) {
+  return detail::registry_of(context)->set_handler(std::move(handler));
+}
+
+}  // namespace async_generator

@@ -1,0 +1,254 @@
+// asyncgen_service.hpp, asyncio's loop hooks in Asio's terms (reference §2.4): a dropped generator's
+// aclose scheduled on its executor, shutdown_asyncgens, the exception handler, the drop policy,
+// and an execution context destroyed under live generators.
+#include "support.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+// Collects what the context's asyncgen exception handler receives.
+struct handler_log {
+  std::vector<ag::asyncgen_error> errors;
+  explicit handler_log(asio::io_context& io) {
+    ag::set_asyncgen_exception_handler(io, [this](const ag::asyncgen_error& e) { errors.push_back(e); });
+  }
+};
+
+// A generator suspended at its first yield whose cleanup awaits a timer, then fails when `fail`.
+struct cleanup_record {
+  int started = 0;
+  int cleanups = 0;
+  int in_flight = 0;
+  int max_in_flight = 0;
+  bool on_io_thread = true;
+};
+ag::async_generator<int> awaiting_cleanup(asio::io_context& io, cleanup_record& record, bool fail = false) {
+  return ag::make_async_generator<int>(io, [&record, &io, fail](ag::context<int> co) {
+    lifetime alive;
+    ++record.started;
+    std::exception_ptr raised;
+    try {
+      ag::yield_(co, 1);
+      ag::yield_(co, 2);
+    } catch (...) {
+      raised = std::current_exception();
+    }
+    record.max_in_flight = std::max(record.max_in_flight, ++record.in_flight);
+    asio::steady_timer timer(co.get_executor(), std::chrono::milliseconds(2));
+    timer.async_wait(co);
+    --record.in_flight;
+    ++record.cleanups;
+    record.on_io_thread = record.on_io_thread && io.get_executor().running_in_this_thread();
+    if (fail) throw std::runtime_error("cleanup failed");
+    if (raised) std::rethrow_exception(raised);
+  });
+}
+
+const std::string close_error_prefix = "an error occurred during closing of asynchronous generator <async_generator object at ";
+
+}  // namespace
+
+TEST_CASE("a generator dropped mid-iteration has its aclose run on its executor, and its cleanup may await") {
+  asio::io_context io;
+  cleanup_record record;
+  {
+    auto g = awaiting_cleanup(io, record);
+    CHECK(anext(io, g).value == 1);
+  }
+  CHECK(record.cleanups == 0);  // scheduled, not run on the dropping thread
+  CHECK(lifetime::live() == 1);
+  io.restart();
+  io.run();
+  CHECK(record.cleanups == 1);
+  CHECK(record.on_io_thread);
+  CHECK(lifetime::live() == 0);
+}
+
+TEST_CASE("a generator dropped on another thread is closed on its own executor") {
+  asio::io_context io;
+  cleanup_record record;
+  auto g = awaiting_cleanup(io, record);
+  CHECK(anext(io, g).value == 1);
+  std::thread([moved = std::move(g)]() mutable { moved = ag::async_generator<int>(); }).join();
+  io.restart();
+  io.run();
+  CHECK(record.cleanups == 1);
+  CHECK(record.on_io_thread);
+  CHECK(lifetime::live() == 0);
+}
+
+TEST_CASE("the error of a dropped generator's close goes to the context's exception handler") {
+  asio::io_context io;
+  handler_log reports(io);
+  cleanup_record record;
+  const void* id = nullptr;
+  {
+    auto g = awaiting_cleanup(io, record, true);
+    id = g.frame();
+    anext(io, g);
+  }
+  io.restart();
+  io.run();
+  REQUIRE(reports.errors.size() == 1);
+  CHECK(reports.errors[0].message.rfind(close_error_prefix, 0) == 0);
+  CHECK(message_of<std::runtime_error>(reports.errors[0].exception) == "cleanup failed");
+  CHECK(reports.errors[0].asyncgen.id() == id);
+  reports.errors.clear();
+  CHECK(lifetime::live() == 0);
+}
+
+TEST_CASE("shutdown_asyncgens closes 1000 live generators concurrently, reporting each failed cleanup once") {
+  asio::io_context io;
+  handler_log reports(io);
+  cleanup_record record;
+  std::vector<ag::async_generator<int>> live;
+  for (int i = 0; i < 1000; ++i) {
+    live.push_back(awaiting_cleanup(io, record, i % 10 == 0));
+    live.back().anext([](std::exception_ptr, int) {});
+  }
+  io.run();
+  REQUIRE(record.started == 1000);
+  bool done = false;
+  std::exception_ptr error;
+  ag::shutdown_asyncgens(io, [&](std::exception_ptr e) {
+    error = e;
+    done = true;
+  });
+  CHECK_FALSE(done);
+  drive(io, done);
+  CHECK_FALSE(error);
+  CHECK(record.cleanups == 1000);
+  CHECK(record.max_in_flight == 1000);  // every cleanup waited on its timer at the same time
+  CHECK(reports.errors.size() == 100);
+  CHECK(std::all_of(reports.errors.begin(), reports.errors.end(), [](const ag::asyncgen_error& e) {
+    return e.message.rfind(close_error_prefix, 0) == 0 && message_of<std::runtime_error>(e.exception) == "cleanup failed";
+  }));
+  live.clear();  // finished: nothing more happens
+  io.restart();
+  io.run();
+  CHECK(record.cleanups == 1000);
+  CHECK(lifetime::live() == 0);
+}
+
+TEST_CASE("shutdown_asyncgens with no live generator completes outside the initiating function") {
+  asio::io_context io;
+  bool done = false;
+  ag::shutdown_asyncgens(io, [&](std::exception_ptr e) {
+    CHECK_FALSE(e);
+    done = true;
+  });
+  CHECK_FALSE(done);
+  drive(io, done);
+}
+
+TEST_CASE("a generator first iterated after shutdown_asyncgens is reported through the exception handler") {
+  asio::io_context io;
+  handler_log reports(io);
+  bool done = false;
+  ag::shutdown_asyncgens(io, [&](std::exception_ptr) { done = true; });
+  drive(io, done);
+  auto late = async_range(io, 2);
+  CHECK(anext(io, late).value == 0);
+  REQUIRE(reports.errors.size() == 1);
+  CHECK(reports.errors[0].message ==
+        "asynchronous generator " + late.frame()->description() + " was scheduled after shutdown_asyncgens() call");
+  CHECK_FALSE(reports.errors[0].exception);
+  CHECK(reports.errors[0].asyncgen.id() == late.frame());
+}
+
+TEST_CASE("with drop_policy::close_synchronously a dropped generator is closed at once, and its await refused") {
+  asio::io_context io;
+  CHECK(ag::set_drop_policy(io, ag::drop_policy::close_synchronously) == ag::drop_policy::schedule_aclose);
+  unraisable_log unraisable;
+  cleanup_record record;
+  {
+    auto g = awaiting_cleanup(io, record);
+    anext(io, g);
+  }
+  CHECK(lifetime::live() == 0);
+  CHECK(record.cleanups == 0);
+  CHECK(unraisable.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
+}
+
+TEST_CASE("a finalizer hook of the thread takes the place of the context's scheduled close, once") {
+  asio::io_context io;
+  const ag::asyncgen_hooks saved = ag::get_asyncgen_hooks();
+  std::vector<ag::generator_ref> finalized;
+  ag::set_asyncgen_hooks(nullptr, [&](ag::generator_ref g) { finalized.push_back(std::move(g)); });
+  cleanup_record record;
+  {
+    auto g = awaiting_cleanup(io, record);
+    anext(io, g);
+  }
+  ag::set_asyncgen_hooks(saved.firstiter, saved.finalizer);
+  io.restart();
+  io.run();
+  CHECK(finalized.size() == 1);
+  CHECK(record.cleanups == 0);
+  unraisable_log unraisable;
+  finalized.clear();  // dropped again, its finalizer spent: closed synchronously, as Python's GC does
+  CHECK(lifetime::live() == 0);
+  CHECK(record.cleanups == 0);
+  CHECK(unraisable.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
+}
+
+TEST_CASE("an io_context destroyed under 100 live generators frees every one without running an await") {
+  int cleanups = 0, awaits_run = 0, resumed_after_await = 0;
+  // Suspended at a yield; its cleanup awaits (a post: it needs no I/O object of the dead context).
+  auto suspended = [&](asio::io_context& io) {
+    return ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+      lifetime alive;
+      std::exception_ptr raised;
+      try {
+        for (;;) ag::yield_(co, 1);
+      } catch (...) {
+        raised = std::current_exception();
+      }
+      ++cleanups;
+      asio::post(co);
+      ++awaits_run;
+      std::rethrow_exception(raised);
+    });
+  };
+  std::vector<ag::async_generator<int>> survivors;
+  {
+    asio::io_context io;
+    std::vector<ag::async_generator<int>> live;
+    for (int i = 0; i < 50; ++i) {
+      live.push_back(suspended(io));
+      live.back().anext([](std::exception_ptr, int) {});
+    }
+    for (int i = 0; i < 50; ++i) {  // waiting in an await
+      live.push_back(ag::make_async_generator<int>(io, [&resumed_after_await](ag::context<int> co) {
+        lifetime alive;
+        asio::steady_timer timer(co.get_executor(), std::chrono::hours(1));
+        timer.async_wait(co);
+        ++resumed_after_await;
+        ag::yield_(co, 0);
+      }));
+      live.back().anext([](std::exception_ptr, int) {});
+    }
+    io.run_for(std::chrono::milliseconds(20));
+    CHECK(lifetime::live() == 100);
+    for (int i = 0; i < 10; ++i) survivors.push_back(std::move(live[i]));  // outlive the context
+    live.erase(live.begin() + 20, live.begin() + 30);  // dropped: their close is scheduled, never run
+    CHECK(lifetime::live() == 100);
+    live.clear();  // the rest: dropped before the context, same
+  }
+  CHECK(lifetime::live() == 10);  // the survivors are alive, their context gone
+  survivors.clear();
+  CHECK(lifetime::live() == 0);
+  CHECK(cleanups == 50);  // their stacks were unwound...
+  CHECK(awaits_run == 0);  // ...without running an await
+  CHECK(resumed_after_await == 0);
+}

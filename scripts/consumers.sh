@@ -1,0 +1,101 @@
+#!/bin/sh
+# Installs the library into a scratch prefix (meson install), then builds and runs the consumer
+# (tests/consumers/consumer.cpp) the three ways a project can use it: pkg-config, CMake's
+# find_package(async_generator CONFIG), and a meson subproject. Prints PASS or FAIL for each and
+# exits non-zero if any failed. Everything is built under a temporary folder, removed at the end
+# (kept when AG_KEEP_TMP=1).
+set -e
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+sh scripts/setup-debian.sh
+missing=""
+for p in cmake pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "installing:$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ag-consumers.XXXXXX")
+if [ "${AG_KEEP_TMP:-0}" = 1 ]; then
+  trap 'echo "kept $tmp"' EXIT
+else
+  trap 'rm -rf "$tmp"' EXIT
+fi
+trap 'exit 130' INT TERM
+prefix=$tmp/prefix
+expected="consumer: 0 1 2"
+failed=0
+
+# run_step <name> <function>: runs the function (under set -e) with its output in $tmp/<name>.log,
+# shown on failure, and records a failure in $failed. Never call it as a condition (if, ||, &&):
+# there the shell would ignore set -e inside the function.
+run_step() {
+  set +e
+  (set -e; "$2") >"$tmp/$1.log" 2>&1
+  rc=$?
+  set -e
+  if [ $rc -eq 0 ]; then
+    echo "PASS $1"
+  else
+    echo "FAIL $1 (exit $rc); its log:"
+    sed 's/^/  | /' "$tmp/$1.log" | tail -n 60
+    failed=1
+  fi
+}
+
+# Checks a consumer's output line; the program also exits non-zero on a wrong line.
+check_run() {
+  out=$("$1") || { echo "exit status $?, output: $out"; return 1; }
+  echo "output: $out"
+  [ "$out" = "$expected" ] || { echo "expected: $expected"; return 1; }
+}
+
+install_tree() {
+  meson setup "$tmp/build" --prefix="$prefix" -Dtests=false -Dexamples=false -Dbenchmarks=false
+  meson compile -C "$tmp/build" -j 2
+  meson install -C "$tmp/build" --no-rebuild
+  pc=$(find "$prefix" -name async_generator.pc)
+  config=$(find "$prefix" -name async_generatorConfig.cmake)
+  for f in "$prefix/include/async_generator.hpp" "$prefix/include/async_generator/compat/config.hpp" \
+      "$(find "$prefix" -name 'libasync_generator.*' | head -n 1)" "$pc" "$config" \
+      "$(dirname "$config")/async_generatorConfigVersion.cmake"; do
+    [ -n "$f" ] && [ -f "$f" ] || { echo "missing from the installed tree: $f"; return 1; }
+  done
+  cat "$pc"
+}
+
+way_pkg_config() {
+  PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name async_generator.pc)") \
+    sh tests/consumers/pkgconfig/build.sh "$tmp/pkg-config-consumer"
+  check_run "$tmp/pkg-config-consumer"
+}
+
+way_cmake() {
+  cmake -S tests/consumers/cmake -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+  cmake --build "$tmp/cmake" -j 2 --verbose
+  check_run "$tmp/cmake/consumer"
+}
+
+way_meson_subproject() {
+  src=$tmp/subproject
+  mkdir -p "$src/subprojects"
+  cp tests/consumers/subproject/meson.build tests/consumers/consumer.cpp "$src/"
+  ln -s "$repo" "$src/subprojects/async_generator"
+  # Forced, so an async_generator.pc found on the machine cannot stand in for the subproject.
+  meson setup "$tmp/subproject-build" "$src" --force-fallback-for=async_generator
+  meson compile -C "$tmp/subproject-build" -j 2
+  check_run "$tmp/subproject-build/consumer"
+}
+
+run_step install install_tree
+if [ $failed -ne 0 ]; then
+  echo "FAIL pkg-config, cmake, meson-subproject (nothing installed)"
+  exit 1
+fi
+run_step pkg-config way_pkg_config
+run_step cmake way_cmake
+run_step meson-subproject way_meson_subproject
+exit $failed

@@ -141,6 +141,12 @@ std::vector<int> collect(asio::io_context& io, G& g) {
   }
 }
 
+// An io_context whose dropped generators are closed synchronously, on the dropping thread: Python
+// with no event loop's hooks (reference §2.3), where a drop's cleanup may not await.
+struct sync_close_context : asio::io_context {
+  sync_close_context() { ag::set_drop_policy(*this, ag::drop_policy::close_synchronously); }
+};
+
 // Counts live instances: put one in a body to see its stack unwound.
 struct lifetime {
   static int& live() {

@@ -256,7 +256,7 @@ TEST_CASE("test_aclose_yielding: cleanup may await; a yield during aclose is 'as
 TEST_CASE("test___del__: dropping a generator in each state") {
   unraisable_log log;
   {
-    asio::io_context io;
+    sync_close_context io;
     bool ran = false;
     auto unstarted = ag::make_async_generator<int>(io, [&](ag::context<int>) { ran = true; });
     unstarted = {};
@@ -274,7 +274,7 @@ TEST_CASE("test___del__: dropping a generator in each state") {
   }
   int finally_ran = 0;
   for (int stop_at = 1; stop_at <= 3; ++stop_at) {
-    asio::io_context io;
+    sync_close_context io;
     auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
       lifetime guard;
       ag::yield_(co, 1);
@@ -297,7 +297,7 @@ TEST_CASE("test___del__: dropping a generator in each state") {
 
 TEST_CASE("test___del__: a generator that yields while closed on drop is reported and unwound") {
   unraisable_log log;
-  asio::io_context io;
+  sync_close_context io;
   auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
     lifetime guard;
     try {

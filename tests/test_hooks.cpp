@@ -140,8 +140,7 @@ TEST_CASE("test_gc_hooks_behavior: two operations called before either runs give
 
 TEST_CASE("test_gc_hooks_behavior: with no finalizer captured, a drop unwinds synchronously (C-44)") {
   hooks_guard guard;
-  asio::io_context io;
-  ag::set_drop_policy(io, ag::drop_policy::close_synchronously);  // Python without an event loop's hooks
+  sync_close_context io;
   std::vector<std::string> log;
   std::vector<std::string> finalized;
   {

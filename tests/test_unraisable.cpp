@@ -121,7 +121,7 @@ TEST_CASE("describe_exception names other std::exceptions by their demangled typ
 TEST_CASE("a dropped generator that yields while closed is reported as <async_generator object at 0x...>") {
   std::vector<ag::unraisable> got;
   scoped_hook hook([&](const ag::unraisable& u) { got.push_back(u); });
-  asio::io_context io;
+  sync_close_context io;
   auto g = closing_with(io, [](ag::context<int> co) { ag::yield_(co, 2); });
   CHECK(anext(io, g).value == 1);
   g = {};
@@ -134,7 +134,7 @@ TEST_CASE("a dropped generator that yields while closed is reported as <async_ge
 
 TEST_CASE("a dropped generator whose cleanup raises reports that exception") {
   unraisable_log log;
-  asio::io_context io;
+  sync_close_context io;
   auto g = closing_with(io, [](ag::context<int>) { throw ag::runtime_error("cleanup failed"); });
   CHECK(anext(io, g).value == 1);
   g = {};
@@ -143,7 +143,7 @@ TEST_CASE("a dropped generator whose cleanup raises reports that exception") {
 
 TEST_CASE("a dropped generator that lets generator_exit out reports nothing") {
   unraisable_log log;
-  asio::io_context io;
+  sync_close_context io;
   auto g = closing_with(io, [](ag::context<int>) {});
   CHECK(anext(io, g).value == 1);
   g = {};
@@ -153,7 +153,7 @@ TEST_CASE("a dropped generator that lets generator_exit out reports nothing") {
 TEST_CASE("a body whose catch (...) swallows the library's unwinding is reported as a misuse_error") {
   std::vector<std::exception_ptr> got;
   scoped_hook hook([&](const ag::unraisable& u) { got.push_back(u.exception); });
-  asio::io_context io;
+  sync_close_context io;
   int after_swallow = 0;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     try {

@@ -569,7 +569,7 @@ TEST_CASE("yield_from_ chains: dropping the outermost handle of a suspended chai
       CAPTURE(depth);
       CAPTURE(yields);
       unraisable_log unraisable;
-      asio::io_context io;
+      sync_close_context io;
       std::vector<std::string> log;
       chain ch(io, depth, closing_leaf(log, [&](const ctx& co) {
                  if (yields) ag::yield_(co, 5);
@@ -589,7 +589,7 @@ TEST_CASE("yield_from_ chains: a delegate that awaits while its chain is closed 
   for (int depth = 1; depth <= 3; ++depth) {
     CAPTURE(depth);
     unraisable_log unraisable;
-    asio::io_context io;
+    sync_close_context io;
     std::vector<std::string> log;
     chain ch(io, depth, closing_leaf(log, [&](const ctx& co) {
                asio::post(co);

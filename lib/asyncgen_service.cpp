@@ -33,7 +33,9 @@ class scheduled_close {
   }
   scheduled_close& operator=(scheduled_close&&) = delete;
   ~scheduled_close() {
-    if (frame_ != nullptr) registry_state::mark_context_gone(frame_);
+    if (frame_ == nullptr) return;
+    registry_state::mark_context_gone(frame_);
+    if (registry_) registry_->drop_close_finished();
   }
 
   void operator()() {
@@ -42,6 +44,7 @@ class scheduled_close {
     std::shared_ptr<registry_state> registry = std::move(registry_);
     generator_.aclose([closing, registry](std::exception_ptr e) {
       if (e) registry->report_close_error(closing, e);
+      registry->drop_close_finished();
     });
   }
 
@@ -98,6 +101,7 @@ bool registry_state::adopt_dropped(frame_base* f) noexcept {
   }
   unlink(f);
   if (f->state_ != frame_state::suspended || policy_ != static_cast<int>(drop_policy::schedule_aclose)) return false;
+  ++drop_closes_pending_;
   lock.unlock();
   f->refs_.store(1, std::memory_order_relaxed);  // resurrected: the scheduled close owns it now
   scheduled_close close(f, shared_from_this());
@@ -119,6 +123,23 @@ std::vector<generator_ref> registry_state::take_all_for_shutdown() {
     unlink(f);
   }
   return live;
+}
+
+bool registry_state::wait_for_drop_closes(std::function<void()> done) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (drop_closes_pending_ == 0) return false;
+  drop_close_waiters_.push_back(std::move(done));
+  return true;
+}
+
+void registry_state::drop_close_finished() noexcept {
+  std::vector<std::function<void()>> waiters;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (--drop_closes_pending_ != 0) return;
+    waiters.swap(drop_close_waiters_);
+  }
+  for (auto& w : waiters) w();
 }
 
 void registry_state::shutdown() noexcept {

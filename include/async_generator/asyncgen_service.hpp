@@ -47,7 +47,9 @@ struct shutdown_initiation {
     std::shared_ptr<registry_state> registry = registry_of(*context);
     std::vector<generator_ref> live = registry->take_all_for_shutdown();
     using state_type = shutdown_state<typename std::decay<Handler>::type>;
-    auto state = std::make_shared<state_type>(std::forward<Handler>(handler), fallback, live.size() + 1);
+    // Counted besides the live ones: the closes that drops have scheduled, and the post below.
+    auto state = std::make_shared<state_type>(std::forward<Handler>(handler), fallback, live.size() + 2);
+    if (!registry->wait_for_drop_closes([state] { state->one_done(); })) state->one_done();
     for (generator_ref& g : live) {
       generator_ref closing = g;
       g.aclose([registry, state, closing](std::exception_ptr e) {
@@ -84,7 +86,8 @@ asyncgen_exception_handler set_asyncgen_exception_handler(boost::asio::execution
                                                           asyncgen_exception_handler handler);
 
 /// asyncio's `loop.shutdown_asyncgens()`: closes every live, started generator of `context`
-/// concurrently (each with its `aclose()`), and completes when all are closed. A close that fails
+/// concurrently (each with its `aclose()`), and completes when all are closed, and so are the
+/// generators whose drop scheduled a close. A close that fails
 /// goes to the context's exception handler as "an error occurred during closing of asynchronous
 /// generator <async_generator object at 0x...>". A generator first iterated afterwards is reported
 /// there as "asynchronous generator <...> was scheduled after shutdown_asyncgens() call".

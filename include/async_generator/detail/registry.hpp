@@ -7,7 +7,9 @@
 
 #include <boost/asio/execution_context.hpp>
 
+#include <cstddef>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -27,6 +29,9 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
   // it here as usual (false; it is marked when its context is gone).
   bool adopt_dropped(frame_base* f) noexcept;
   std::vector<generator_ref> take_all_for_shutdown();
+  // Calls `done` once no close scheduled by a drop is pending (false, without calling it: none is).
+  bool wait_for_drop_closes(std::function<void()> done);
+  void drop_close_finished() noexcept;
   void shutdown() noexcept;  // the context is being destroyed
 
   void report(const asyncgen_error& error) noexcept;
@@ -45,6 +50,8 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
   bool context_gone_ = false;
   bool shutdown_called_ = false;
   int policy_ = 0;  // a drop_policy
+  std::size_t drop_closes_pending_ = 0;
+  std::vector<std::function<void()>> drop_close_waiters_;
   asyncgen_exception_handler handler_;
 };
 

@@ -26,9 +26,10 @@ namespace async_generator {
 ///
 /// A handle that owns its generator (move-only). Operations run one at a time, serialized on the
 /// generator's executor; the body runs on its own fiber and awaits Asio operations through its
-/// context. Dropping the last handle of a generator suspended at a yield closes it synchronously
-/// (`generator_exit` raised at the yield; an attempt to yield or await then is reported through the
-/// unraisable hook as "async generator ignored GeneratorExit" and the stack is unwound).
+/// context. Dropping the last handle of a generator suspended at a yield finalizes it the PEP 525
+/// way: its captured finalizer hook is called, or else its `aclose()` is scheduled on its executor
+/// (or, under `drop_policy::close_synchronously`, it is closed at once); see hooks.hpp and
+/// asyncgen_service.hpp.
 ///
 /// Each operation is an Asio asynchronous operation: `token` may be a callback, `asio::use_future`,
 /// `asio::yield_context`, `asio::use_awaitable`, `asio::deferred`, or a generator body's `context`

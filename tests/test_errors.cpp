@@ -133,6 +133,17 @@ TEST_CASE("cause_of gives a runtime_error's cause, a std::nested_exception's nes
     nested = std::current_exception();
   }
   CHECK(ag::cause_of(nested) == original);
+  std::exception_ptr nested_library_error;
+  try {
+    try {
+      std::rethrow_exception(original);
+    } catch (...) {
+      std::throw_with_nested(ag::runtime_error("chained"));
+    }
+  } catch (...) {
+    nested_library_error = std::current_exception();
+  }
+  CHECK(ag::cause_of(nested_library_error) == original);
   CHECK_FALSE(ag::cause_of(std::make_exception_ptr(ag::runtime_error("no cause"))));
   CHECK_FALSE(ag::cause_of(original));
   CHECK_FALSE(ag::cause_of(nullptr));

@@ -7,16 +7,7 @@
 set -e
 cd "$(dirname "$0")/.."
 repo=$(pwd)
-sh scripts/setup-debian.sh
-missing=""
-for p in cmake pkg-config; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-  echo "installing:$missing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
-fi
+sh scripts/setup-debian.sh cmake
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ag-consumers.XXXXXX")
 if [ "${AG_KEEP_TMP:-0}" = 1 ]; then

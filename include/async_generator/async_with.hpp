@@ -44,41 +44,39 @@ T& entered(std::reference_wrapper<T>& value) noexcept {
   return value.get();
 }
 
-template <class Manager, class Token, class Body>
-void with_on_fiber(Manager& manager, const Token& token, Body& body, std::false_type /* enters with nothing */) {
-  typename Manager::value_type value = manager.aenter(token);
-  std::exception_ptr raised;
+// The exception `block()` raises, or null; the fiber's own destruction goes through.
+template <class Block>
+std::exception_ptr raised_by(Block&& block) {
   try {
-    body(entered(value));
+    block();
   } catch (const compat::forced_unwind&) {
     throw;  // the fiber is being destroyed: nothing may await any more
   } catch (...) {
-    raised = std::current_exception();
+    return std::current_exception();
   }
-  // The exit awaits outside the catch block: a fiber switch inside one would interleave this
-  // thread's stack of caught exceptions with the other fiber's.
+  return nullptr;
+}
+
+// The exit awaits outside any catch block: a fiber switch inside one would interleave this thread's
+// stack of caught exceptions with the other fiber's.
+template <class Manager, class Token>
+void exit_on_fiber(Manager& manager, const Token& token, std::exception_ptr raised) {
   if (!raised) {
     manager.aexit(std::exception_ptr(), token);
   } else if (!manager.aexit(raised, token)) {
     std::rethrow_exception(raised);
   }
 }
+
+template <class Manager, class Token, class Body>
+void with_on_fiber(Manager& manager, const Token& token, Body& body, std::false_type /* enters with nothing */) {
+  typename Manager::value_type value = manager.aenter(token);
+  exit_on_fiber(manager, token, raised_by([&] { body(entered(value)); }));
+}
 template <class Manager, class Token, class Body>
 void with_on_fiber(Manager& manager, const Token& token, Body& body, std::true_type /* enters with nothing */) {
   manager.aenter(token);
-  std::exception_ptr raised;
-  try {
-    body();
-  } catch (const compat::forced_unwind&) {
-    throw;
-  } catch (...) {
-    raised = std::current_exception();
-  }
-  if (!raised) {
-    manager.aexit(std::exception_ptr(), token);
-  } else if (!manager.aexit(raised, token)) {
-    std::rethrow_exception(raised);
-  }
+  exit_on_fiber(manager, token, raised_by([&] { body(); }));
 }
 
 // The state of an `async_with` driven by callbacks: the manager (owned when given as an rvalue), the

@@ -653,3 +653,13 @@ TEST_CASE("test_recursive: a function entering a new manager around a call of it
   CHECK(ncols == 10);
   CHECK(depth == 0);
 }
+
+TEST_CASE("aexit with an exception on a manager whose generator is already closed fails with \"generator didn't stop after athrow()\", as CPython does, not suppressing it as the package did (C-131)") {
+  asio::io_context io;
+  auto ctx = noop(io);
+  REQUIRE(!aenter(io, ctx).error);
+  REQUIRE(!aclose(io, ctx.gen()));
+  const exit_result r = aexit(io, ctx, std::make_exception_ptr(value_error()));
+  CHECK(message_of<ag::runtime_error>(r.error) == "generator didn't stop after athrow()");
+  CHECK_FALSE(r.suppress);
+}

@@ -89,6 +89,23 @@ void consume_from_fiber() {
   io.run();
 }
 
+// A generator's whole life, per item: made, its first item taken, closed, destroyed; with the default
+// stack policy and the context's bookkeeping of started generators.
+void lifecycle_default() {
+  asio::io_context io;
+  auto outer = ag::make_async_generator<long>(io, [&io](ag::context<long> co) {
+    long sum = 0;
+    for (long i = 0; i < items; ++i) {
+      auto g = counter(io, 2);
+      sum += g.anext(co);
+      g.aclose(co);
+    }
+    ag::yield_(co, sum);
+  });
+  outer.anext([](std::exception_ptr, long v) { sink = v; });
+  io.run();
+}
+
 void anext_callback() {
   asio::io_context io;
   auto gen = counter(io, items);
@@ -164,6 +181,7 @@ int main(int argc, char** argv) {
 #endif
   run("anext_fiber", consume_from_fiber<0>);
   run("anext_callback", anext_callback);
+  run("lifecycle_default", lifecycle_default);
   run("yield_from_depth_1", consume_from_fiber<1>);
   run("yield_from_depth_4", consume_from_fiber<4>);
   run("yield_from_depth_16", consume_from_fiber<16>);

@@ -375,8 +375,8 @@ TEST_CASE("io_context::run does not return while an operation whose handler it r
     CHECK(ended);
   }
   SUBCASE("the body awaits a timer of another thread's io_context") {
+    io_thread other;  // outlives io: the generator, dropped suspended, is unwound when io goes
     asio::io_context io;
-    io_thread other;
     auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
       asio::steady_timer timer(other.io, std::chrono::milliseconds(2));
       timer.async_wait(co);

@@ -174,12 +174,8 @@ void registry_state::report(const asyncgen_error& error) noexcept {
 }
 
 void registry_state::report_close_error(const generator_ref& g, std::exception_ptr e) noexcept {
-  std::string name;
   try {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "<async_generator object at %p>", g.id());
-    name = buf;
-    report(asyncgen_error{"an error occurred during closing of asynchronous generator " + name, std::move(e), g});
+    report(asyncgen_error{"an error occurred during closing of asynchronous generator " + g.description(), std::move(e), g});
   } catch (...) {
   }
 }

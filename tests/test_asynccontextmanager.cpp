@@ -447,7 +447,7 @@ TEST_CASE("test_contextmanager_trap_second_yield: aexit without an exception of 
 
   // When the generator yields even on that close, the close's error replaces "didn't stop" (the
   // `finally: await self.gen.aclose()` of CPython 3.13).
-  const auto stubborn = acm([](ag::context<int> co) {
+  const auto keeps_yielding = acm([](ag::context<int> co) {
     ag::yield_(co);
     try {
       ag::yield_(co);
@@ -455,7 +455,7 @@ TEST_CASE("test_contextmanager_trap_second_yield: aexit without an exception of 
     }
     ag::yield_(co);
   });
-  auto ctx2 = stubborn(io);
+  auto ctx2 = keeps_yielding(io);
   REQUIRE(!aenter(io, ctx2).error);
   const exit_result r2 = aexit(io, ctx2, nullptr);
   CHECK(message_of<ag::runtime_error>(r2.error) == ag::errors::ignored_generator_exit);

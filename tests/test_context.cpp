@@ -232,22 +232,28 @@ TEST_CASE("a body consuming a generator of another executor through co gets its 
 }
 
 namespace {
-// A generator that keeps its context in `saved` and stays suspended at its first yield.
-ag::async_generator<int> context_keeper(asio::io_context& io, ag::compat::optional<ag::context<int>>& saved) {
-  return ag::make_async_generator<int>(io, [&saved](ag::context<int> co) {
-    saved.emplace(co);
-    ag::yield_(co, 0);
-    ag::yield_(co, 1);
-  });
-}
+// Another generator's context, kept while that generator (`keeper`) stays suspended at its first
+// yield; `*saved` is the context.
+struct kept_context {
+  explicit kept_context(asio::io_context& io)
+      : keeper(ag::make_async_generator<int>(io, [this](ag::context<int> co) {
+          context.emplace(co);
+          ag::yield_(co, 0);
+          ag::yield_(co, 1);
+        })) {
+    anext(io, keeper);
+    REQUIRE(static_cast<bool>(context));
+  }
+  const ag::context<int>& operator*() const { return *context; }
+
+  ag::compat::optional<ag::context<int>> context;
+  ag::async_generator<int> keeper;
+};
 }  // namespace
 
 TEST_CASE("yield_ with another generator's context throws misuse_error") {
   asio::io_context io;
-  ag::compat::optional<ag::context<int>> saved;
-  auto keeper = context_keeper(io, saved);
-  anext(io, keeper);
-  REQUIRE(static_cast<bool>(saved));
+  kept_context saved(io);
   std::string message;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     try {
@@ -259,19 +265,16 @@ TEST_CASE("yield_ with another generator's context throws misuse_error") {
   });
   CHECK(anext(io, g).value == 1);
   CHECK(message == "yield_: the context does not belong to the async generator running on this fiber");
-  CHECK(anext(io, keeper).value == 1);  // the misuse left the other generator alone
+  CHECK(anext(io, saved.keeper).value == 1);  // the misuse left the other generator alone
 }
 
 TEST_CASE("yield_ outside any generator's fiber throws misuse_error") {
   asio::io_context io;
-  ag::compat::optional<ag::context<int>> saved;
-  auto keeper = context_keeper(io, saved);
-  anext(io, keeper);
-  REQUIRE(static_cast<bool>(saved));
+  kept_context saved(io);
   CHECK_THROWS_WITH_AS(ag::yield_(*saved, 5),
                        "yield_: the context does not belong to the async generator running on this fiber",
                        ag::misuse_error);
-  CHECK(anext(io, keeper).value == 1);
+  CHECK(anext(io, saved.keeper).value == 1);
 }
 
 TEST_CASE("yield_ from a handler while the body awaits throws misuse_error") {
@@ -295,10 +298,7 @@ TEST_CASE("yield_ from a handler while the body awaits throws misuse_error") {
 
 TEST_CASE("awaiting an Asio operation with another generator's context throws misuse_error") {
   asio::io_context io;
-  ag::compat::optional<ag::context<int>> saved;
-  auto keeper = context_keeper(io, saved);
-  anext(io, keeper);
-  REQUIRE(static_cast<bool>(saved));
+  kept_context saved(io);
   std::string message;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     asio::steady_timer timer(co.get_executor(), milliseconds(1));
@@ -315,10 +315,7 @@ TEST_CASE("awaiting an Asio operation with another generator's context throws mi
 
 TEST_CASE("consuming a generator with another generator's context throws misuse_error") {
   asio::io_context io;
-  ag::compat::optional<ag::context<int>> saved;
-  auto keeper = context_keeper(io, saved);
-  anext(io, keeper);
-  REQUIRE(static_cast<bool>(saved));
+  kept_context saved(io);
   auto inner = async_range(io, 3);
   std::string message;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {

@@ -31,6 +31,9 @@ class generator_ref {
   /// The generator's identity: the same for every handle on one generator (`async_generator::frame()`).
   const void* id() const noexcept { return frame_.get(); }
 
+  /// "<async_generator object at 0x...>", as Python names the generator in its reports.
+  std::string description() const { return frame_ ? frame_->description() : "None"; }
+
   /// The executor the generator's body runs on.
   boost::asio::any_io_executor get_executor() const {
     if (!frame_) throw empty_generator_error();

@@ -4,6 +4,9 @@
 #include <async_generator/hooks.hpp>
 #include <async_generator/unraisable.hpp>
 
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -59,6 +62,7 @@ std::string frame_base::description() const {
 }
 
 compat::fiber frame_base::make_fiber() {
+  compat::new_fiber_for(self_);
   return compat::fiber(std::allocator_arg, frame_stack(this, stack_size_),
                        [this](compat::fiber&& caller) { return run(std::move(caller)); });
 }
@@ -159,13 +163,22 @@ void frame_base::start_pending_await(const native_stack& ns) {
 }
 
 void frame_base::start_op(op_base* op) {
-  frame_base* target = begin(op->kind, std::move(op->thrown), &op->error);
+  op_kind kind = op->kind;
+  if (op->cancel != nullptr && state_ != frame_state::running && state_ != frame_state::finished &&
+      op->cancel->cancelled_before_start(op->cancel_serial)) {
+    // asyncio throws the CancelledError of an awaitable cancelled before it ran into the generator
+    // at its yield (an unstarted one is finished without running): an athrow.
+    op->thrown = std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
+    kind = op_kind::athrow;
+  }
+  frame_base* target = begin(kind, std::move(op->thrown), &op->error);
   if (target == nullptr) {
     op->complete();
     return;
   }
   target->op_ = op;
   target->consumer_ = nullptr;
+  target->cancel_ = op->cancel;
   target->value_out_ = op->kind == op_kind::aclose ? nullptr : op->value;
   target->sent_in_ = op->sent;
   run_chain(target);
@@ -222,6 +235,7 @@ compat::switch_slot& frame_base::hand_to_delegator(std::exception_ptr outcome) {
   d.mode_ = resume_mode::next;
   d.consumer_ = consumer_;
   d.op_ = op_;
+  d.cancel_ = cancel_;
   d.bottom_ = bottom_;
   d.entry_ = entry_;
   d.error_out_ = error_out_;
@@ -267,12 +281,12 @@ compat::fiber frame_base::run(compat::fiber&& caller) {
   if (entry_ != this && delegator_ != nullptr && !unwinding_) {
     state_ = frame_state::finished;
     compat::switch_slot& next = hand_to_delegator(error ? std::move(error) : make_stop());
-    next.from = nullptr;
+    compat::final_switch_to(next);
     return std::move(next.cont);
   }
   outcome(std::move(error), exit_escaped, unwinding_ && !unwound);
   compat::switch_slot& next = hand_back();
-  next.from = nullptr;
+  compat::final_switch_to(next);
   return std::move(next.cont);
 }
 
@@ -306,6 +320,7 @@ void frame_base::destroy() noexcept {
     if (registry->adopt_dropped(this)) return;
   }
   entry_ = this;
+  cancel_ = nullptr;
   if (state_ == frame_state::suspended && context_gone_) {
     // Its execution context was destroyed: unwind the stack, but run nothing that would use it.
     unwinding_ = true;

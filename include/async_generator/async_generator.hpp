@@ -36,6 +36,26 @@ namespace async_generator {
 /// (then the two fibers switch directly when they share the executor). The handler never runs
 /// inside the initiating function; it runs on its associated executor (default: the generator's),
 /// which counts as outstanding work until then.
+///
+/// Per-operation cancellation (Boost 1.77 and later): a cancellation slot associated with an
+/// operation's handler (`asio::bind_cancellation_slot`, a parallel group, the awaitable operators,
+/// a cancellable `asio::spawn` or a generator body's own cancellable operation) is forwarded to the
+/// Asio operation the body awaits at that moment, on the generator's executor; that operation then
+/// completes with `operation_aborted`, which the body sees at its await as asyncio's CancelledError
+/// (`boost::system::system_error`, or in `ec` with `co[ec]`). A body that lets it out finishes and
+/// the operation completes with it; a body that handles it and yields completes the operation with
+/// that value. A request made before the operation started raises `operation_aborted` at the
+/// body's yield instead (asyncio throws CancelledError into an awaitable that has not run); one
+/// made while the body runs waits for the body's next await in the same operation; one made after the operation completed, or while the generator is suspended at a
+/// yield (no operation in flight), has no effect: to stop a suspended generator, `aclose()` it.
+/// Supported types: `terminal` and `partial` (the generator is left suspended or finished, both
+/// well-defined); not `total`, since the body has run. With Boost 1.74 to 1.76 there is no
+/// per-operation cancellation.
+///
+/// Thread safety: distinct generators, safe; one generator, as an Asio I/O object: start its
+/// operations one after another (each after the previous completed), from any thread. The body
+/// runs on the generator's executor, on whichever of its threads resumes it; emit a cancellation on
+/// the consumer's executor, as Asio requires.
 template <class Y, class S = void, class R = void>
 class async_generator {
  public:
@@ -90,6 +110,9 @@ class async_generator {
   /// while another operation is in flight (the generator is unaffected); "async generator raised
   /// StopAsyncIteration" when that escapes the body; any exception the body raises (the generator is
   /// then finished).
+  ///
+  /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
+  /// the class notes).
   template <class CompletionToken>
   ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token) {
     if (frame_) frame_->first_use();
@@ -102,6 +125,9 @@ class async_generator {
   /// Completion signature: as `anext`. Errors: as `anext`; on a generator that has not started,
   /// `type_error` "can't send non-None value to a just-started async generator", and the generator
   /// stays unstarted and usable.
+  ///
+  /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
+  /// the class notes).
   template <class CompletionToken, class T = S>
   auto asend(detail::value_t<T> value, CompletionToken&& token) {
     static_assert(!std::is_void<S>::value, "asend on a generator that is sent nothing (S is void): use anext");
@@ -117,6 +143,9 @@ class async_generator {
   /// without running; on a finished one the operation completes with no error and a
   /// value-initialised `Y`. "athrow(): asynchronous generator is already running" while another
   /// operation is in flight.
+  ///
+  /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
+  /// the class notes).
   template <class CompletionToken>
   auto athrow(std::exception_ptr exception, CompletionToken&& token) {
     if (frame_) frame_->first_use();
@@ -132,6 +161,9 @@ class async_generator {
   /// without running) or finished generator. Errors: `runtime_error` "async generator ignored
   /// GeneratorExit" when the body yields instead (it stays suspended there); "aclose(): asynchronous
   /// generator is already running"; any other exception the cleanup raises.
+  ///
+  /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
+  /// the class notes).
   template <class CompletionToken>
   auto aclose(CompletionToken&& token) {
     if (frame_) frame_->first_use();

@@ -8,6 +8,23 @@
 
 #include <utility>
 
+// ThreadSanitizer follows a stack switch only when told: each execution context gets a TSan fiber,
+// and every switch names the one it goes to (which also orders what happened before the switch
+// before what happens after it, as the switch itself does).
+#if defined(__SANITIZE_THREAD__)
+#define ASYNC_GENERATOR_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ASYNC_GENERATOR_TSAN 1
+#endif
+#endif
+#ifndef ASYNC_GENERATOR_TSAN
+#define ASYNC_GENERATOR_TSAN 0
+#endif
+#if ASYNC_GENERATOR_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace async_generator {
 namespace compat {
 
@@ -20,12 +37,45 @@ using forced_unwind = boost::context::detail::forced_unwind;
 struct switch_slot {
   fiber cont;
   switch_slot* from = nullptr;
+#if ASYNC_GENERATOR_TSAN
+  switch_slot() noexcept = default;
+  switch_slot(const switch_slot&) = delete;
+  switch_slot& operator=(const switch_slot&) = delete;
+  ~switch_slot() {
+    if (owns_tsan_fiber) __tsan_destroy_fiber(tsan_fiber);
+  }
+  void* tsan_fiber = __tsan_get_current_fiber();  // the stack the slot was made on, until a fiber is made for it
+  bool owns_tsan_fiber = false;
+#endif
 };
+
+// The slot is for a fiber about to be created (not for the stack it was made on).
+inline void new_fiber_for(switch_slot& slot) noexcept {
+#if ASYNC_GENERATOR_TSAN
+  if (!slot.owns_tsan_fiber) {
+    slot.tsan_fiber = __tsan_create_fiber(0);
+    slot.owns_tsan_fiber = true;
+  }
+#else
+  (void)slot;
+#endif
+}
+
+// A fiber that ends returns to `target`'s continuation. For ThreadSanitizer, the ending fiber stays
+// the current one until `target` arrives (see switch_to): the functions it returns from on the way
+// out must leave their own TSan stack, not the target's.
+inline void final_switch_to(switch_slot& target) noexcept { target.from = nullptr; }
 
 ASYNC_GENERATOR_ALWAYS_INLINE void switch_to(switch_slot& self, switch_slot& target) noexcept {
   target.from = &self;
+#if ASYNC_GENERATOR_TSAN
+  __tsan_switch_to_fiber(target.tsan_fiber, 0);
+#endif
   fiber previous = std::move(target.cont).resume();
   // Back in `self`: whoever switched here named its own slot in self.from (or none when it finished).
+#if ASYNC_GENERATOR_TSAN
+  if (__tsan_get_current_fiber() != self.tsan_fiber) __tsan_switch_to_fiber(self.tsan_fiber, 0);  // from an ending fiber
+#endif
   if (self.from != nullptr) self.from->cont = std::move(previous);
 }
 

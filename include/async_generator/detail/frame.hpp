@@ -4,6 +4,7 @@
 
 #include <async_generator/compat/asio.hpp>
 #include <async_generator/compat/fiber.hpp>
+#include <async_generator/detail/cancellation.hpp>
 #include <async_generator/errors.hpp>
 
 #include <atomic>
@@ -53,6 +54,8 @@ class op_base {
   std::exception_ptr thrown;  // athrow's argument
   void* value;                // where the yielded value goes
   void* sent;                 // where asend's value waits
+  cancel_state* cancel = nullptr;  // when the consumer can cancel the operation
+  unsigned cancel_serial = 0;
   op_kind kind;
 
  private:
@@ -171,6 +174,10 @@ class frame_base {
   void* sent_in_ = nullptr;         // the value asend brought (a value_t<S>)
   std::exception_ptr thrown_;
   std::exception_ptr close_error_;
+  // The cancellation state of the running operation, when its consumer can cancel it; each
+  // operation started on this generator uses cancel_state_.
+  cancel_state* cancel_ = nullptr;
+  cancel_state cancel_state_;
   const void* delegate_object_ = nullptr;  // what yield_from_ delegates to (Python's ag_await)
   const std::type_info* delegate_type_ = nullptr;
   // A yield_from_ chain of this library's generators: anext and asend on any of them go straight to
@@ -240,6 +247,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_until_suspended(native_stack&
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer) {
   consumer_ = &consumer;
   bottom_ = consumer.bottom_;
+  cancel_ = consumer.cancel_;
   compat::switch_to(consumer.self_, self_);
   if (consumer.unwinding_) {
     // The consumer is being destroyed while this generator still works for it: it must not come

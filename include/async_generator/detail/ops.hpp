@@ -48,6 +48,37 @@ void with_executor(const boost::asio::any_io_executor& ex, Use&& use) {
   }
 }
 
+#if ASYNC_GENERATOR_HAS_CANCELLATION
+// The handler's cancellation slot (Boost 1.81's one-argument form is ambiguous for a reference_wrapper).
+template <class Handler>
+boost::asio::associated_cancellation_slot_t<Handler> cancellation_slot_of(const Handler& handler) noexcept {
+  return boost::asio::get_associated_cancellation_slot(handler, boost::asio::cancellation_slot());
+}
+
+// Installed in the consumer's cancellation slot. A request, emitted on the consumer's side, is kept
+// at once when no await is in flight; otherwise it goes to the generator's executor, where the
+// awaited operation is cancelled.
+class cancel_forwarder {
+ public:
+  cancel_forwarder(frame_ptr<frame_base> entry, cancel_state* state, unsigned serial) noexcept
+      : entry_(std::move(entry)), state_(state), serial_(serial) {}
+  void operator()(boost::asio::cancellation_type_t type) {
+    if (state_->request_here(serial_, type)) return;
+    frame_ptr<frame_base> entry = entry_;
+    cancel_state* state = state_;
+    unsigned serial = serial_;
+    with_executor(entry->ex_, [&](const auto& e) {
+      boost::asio::dispatch(e, [entry, state, serial, type] { state->request(serial, type); });
+    });
+  }
+
+ private:
+  frame_ptr<frame_base> entry_;
+  cancel_state* state_;
+  unsigned serial_;
+};
+#endif
+
 template <class Y, class S>
 struct value_op : op_base {
   value_op(complete_fn fn, op_kind k) noexcept : op_base(fn, k, &yielded, &sent) {}
@@ -55,7 +86,9 @@ struct value_op : op_base {
   value_t<S> sent{};
 };
 
-// The operation whose initiating function runs on this thread.
+// The operation whose initiating function runs on this thread. Read and written only on the native
+// stack of that function, around a run that returns to it on the same thread: never across a fiber
+// switch that could resume elsewhere.
 inline op_base*& initiating_op() noexcept {
   static thread_local op_base* op = nullptr;
   return op;
@@ -99,8 +132,30 @@ class handler_op final : public value_op<Y, S> {
     if (!(executor_ == generator_executor)) work_.emplace(compat::track_work(executor_));
   }
 
+  // Makes the operation cancellable through the handler's cancellation slot, if it has one.
+  // `entry`, the generator the operation is started on, owns `state`.
+  void enable_cancellation(frame_base& entry, cancel_state* state) {
+#if ASYNC_GENERATOR_HAS_CANCELLATION
+    auto slot = cancellation_slot_of(handler_);
+    if (!slot.is_connected() || state == nullptr) return;
+    this->cancel = state;
+    this->cancel_serial = state->next_serial();
+    state->attach(this->cancel_serial);
+    slot.template emplace<cancel_forwarder>(frame_ptr<frame_base>(&entry), state, this->cancel_serial);
+#else
+    (void)entry;
+    (void)state;
+#endif
+  }
+
   static void do_complete(op_base* base, bool invoke) {
     handler_op* self = static_cast<handler_op*>(base);
+#if ASYNC_GENERATOR_HAS_CANCELLATION
+    if (self->cancel != nullptr) {
+      self->cancel->detach(self->cancel_serial);
+      cancellation_slot_of(self->handler_).clear();
+    }
+#endif
     auto alloc = compat::get_handler_allocator<Handler, handler_op>(self->handler_);
     op_completion<Handler, Y, WithValue> completion{std::move(self->handler_), std::move(self->error),
                                                     std::move(self->yielded)};
@@ -126,6 +181,7 @@ class handler_op final : public value_op<Y, S> {
   compat::optional<compat::tracked_executor_t<executor_type>> work_;
 };
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
+
 
 // Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
 // context went away), it destroys the operation without calling its handler, as Asio does.
@@ -188,12 +244,14 @@ struct pending_await_initiation {
   void operator()(Handler&& handler) const {
     frame_base* holder = pending->holder;
     auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), holder->kind_, *holder);
+    op->enable_cancellation(*entry, holder->cancel_);
     holder->op_ = op;
     holder->error_out_ = &op->error;
     if (holder->value_out_ != nullptr) holder->value_out_ = op->value;
     start_initiating(*holder, op, [this] { frame_base::start_pending_await(*pending); });
   }
   const native_stack* pending;
+  frame_base* entry;  // the generator the operation was started on
 };
 
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
@@ -231,6 +289,7 @@ class op_initiation {
       return;
     }
     auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), kind, *frame_);
+    op->enable_cancellation(*frame_, &frame_->cancel_state_);
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
     if (running_on_executor(frame_->ex_)) {
@@ -275,12 +334,15 @@ class op_initiation {
     if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
       target->op_ = nullptr;
       target->consumer_ = nullptr;
+      // The coroutine's cancellation slot is only known if the body awaits: until then, its awaits
+      // are ready to be cancelled.
+      target->cancel_ = &frame_->cancel_state_;
       target->value_out_ = WithValue ? &value : nullptr;
       target->sent_in_ = &sent;
       native_stack ns;
       ns.holder = target;
       if (!target->run_until_suspended(ns)) {
-        return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{&ns});
+        return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{&ns, frame_});
       }
     }
     if (error) std::rethrow_exception(error);

@@ -74,6 +74,22 @@ struct await_signature<std::exception_ptr, Ts...> {
   }
 };
 
+#if ASYNC_GENERATOR_HAS_CANCELLATION
+inline void start_cancellation(cancel_state* c) noexcept {
+  if (c != nullptr) c->await_starting();
+}
+inline void started_cancellation(cancel_state* c) {
+  if (c != nullptr) c->await_started();
+}
+inline void finish_cancellation(cancel_state* c) noexcept {
+  if (c != nullptr) c->await_finished();
+}
+#else
+inline void start_cancellation(cancel_state*) noexcept {}
+inline void started_cancellation(cancel_state*) noexcept {}
+inline void finish_cancellation(cancel_state*) noexcept {}
+#endif
+
 template <class... Args>
 struct await_state {
   // 0: the operation is being started; 1: it completed; 2: the body waits for it. Whoever of the
@@ -90,14 +106,23 @@ class await_handler {
   using executor_type = boost::asio::any_io_executor;
 
   await_handler(frame_base* f, await_state<Args...>* state, unsigned seq) noexcept
-      : frame_(f), root_(f->chain_root() != f ? f->chain_root() : nullptr), state_(state), seq_(seq) {}
+      : frame_(f), root_(f->chain_root() != f ? f->chain_root() : nullptr), state_(state), seq_(seq), cancel_(f->cancel_) {}
 
   executor_type get_executor() const noexcept { return frame_->ex_; }
+
+#if ASYNC_GENERATOR_HAS_CANCELLATION
+  // Connected while the generator's operation can be cancelled: a request reaches this await.
+  using cancellation_slot_type = boost::asio::cancellation_slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept {
+    return cancel_ != nullptr ? cancel_->slot() : cancellation_slot_type();
+  }
+#endif
 
   template <class... Vs>
   void operator()(Vs&&... vs) {
     frame_base* f = frame_.get();
     if (!f->awaiting(seq_)) return;  // the body was unwound meanwhile
+    finish_cancellation(cancel_);
     state_->result.emplace(std::forward<Vs>(vs)...);
     if (state_->phase.exchange(1, std::memory_order_acq_rel) == 2) frame_base::run_chain(f);
   }
@@ -107,6 +132,7 @@ class await_handler {
   frame_ptr<frame_base> root_;  // the chain's outermost generator, whose consumer waits on us all
   await_state<Args...>* state_;
   unsigned seq_;
+  cancel_state* cancel_;
 };
 
 template <class Initiation, class ArgsTuple, class... Args>
@@ -126,12 +152,17 @@ struct await_start {
     await_start& d = *static_cast<await_start*>(p);
     frame_base* f = d.frame;
     await_state<Args...>* state = d.state;
+    cancel_state* cancel = f->cancel_;
+    start_cancellation(cancel);
     try {
       d.call(std::make_index_sequence<std::tuple_size<ArgsTuple>::value>());
     } catch (...) {
+      finish_cancellation(cancel);
       state->start_error = std::current_exception();
       return f;
     }
+    // A request that came while the body ran reaches the operation now that its handler is in place.
+    started_cancellation(cancel);
     return state->phase.exchange(2, std::memory_order_acq_rel) == 1 ? f : nullptr;
   }
 };

@@ -17,13 +17,27 @@
 #if ASYNC_GENERATOR_HAS_CANCELLATION
 #include <boost/asio/associated_cancellation_slot.hpp>
 #endif
+#include <boost/asio/io_context.hpp>
 
 #include <memory>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace async_generator {
 namespace compat {
+
+// The io_context executor `ex` wraps, or null. Before Boost 1.81 (Asio 1.26), target<T>() casts
+// the target to T without checking its type: a strand would pass for an io_context's executor, and
+// work meant for the strand would go to the io_context behind it.
+inline const boost::asio::io_context::executor_type* io_executor_of(const boost::asio::any_io_executor& ex) noexcept {
+  using io_executor = boost::asio::io_context::executor_type;
+#if ASYNC_GENERATOR_HAS_CHECKED_EXECUTOR_TARGET
+  return ex.target<io_executor>();
+#else
+  return ex && ex.target_type() == typeid(io_executor) ? ex.target<io_executor>() : nullptr;
+#endif
+}
 
 // Asio's own operations allocate through a thread-local recycling cache when the handler has no
 // allocator of its own; ours do the same, so steady-state iteration never reaches operator new.

@@ -31,6 +31,13 @@
 #define ASYNC_GENERATOR_HAS_DEFERRED 0
 #endif
 
+// any_executor::target<T>() checks the target's type (returns null for another) since Boost 1.81.
+#if BOOST_VERSION >= 108100
+#define ASYNC_GENERATOR_HAS_CHECKED_EXECUTOR_TARGET 1
+#else
+#define ASYNC_GENERATOR_HAS_CHECKED_EXECUTOR_TARGET 0
+#endif
+
 #if __cplusplus >= 202002L && defined(__cpp_impl_coroutine)
 #define ASYNC_GENERATOR_HAS_CO_AWAIT 1
 #else

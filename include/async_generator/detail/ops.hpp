@@ -41,7 +41,7 @@ void with_executor(const Executor& ex, Use&& use) {
 template <class Use>
 void with_executor(const boost::asio::any_io_executor& ex, Use&& use) {
   using io_executor = boost::asio::io_context::executor_type;
-  if (const io_executor* io = ex.target<io_executor>()) {
+  if (const io_executor* io = compat::io_executor_of(ex)) {
     use(*io);
   } else {
     use(ex);

@@ -73,21 +73,29 @@ void anext_cancellable(G& g, asio::cancellation_signal& signal, outcome<int>& o,
   }));
 }
 
+// anext with a cancellation slot; once the body waits in an await, a cancellation of `type`.
+template <class G>
+outcome<int> anext_cancelled_in_await(asio::io_context& io, G& g,
+                                      asio::cancellation_type type = asio::cancellation_type::terminal) {
+  asio::cancellation_signal signal;
+  outcome<int> o;
+  bool done = false;
+  anext_cancellable(g, signal, o, done);
+  io.poll();
+  REQUIRE_FALSE(done);
+  REQUIRE(signal.slot().has_handler());
+  signal.emit(type);
+  drive(io, done);
+  return o;
+}
+
 }  // namespace
 
 TEST_CASE("cancelling anext while the body awaits a timer raises operation_aborted at the await and finishes the generator") {
   asio::io_context io;
   std::string seen;
   auto g = sleeper(io, false, seen);
-  asio::cancellation_signal signal;
-  outcome<int> o;
-  bool done = false;
-  anext_cancellable(g, signal, o, done);
-  io.poll();  // the body now waits on its timer
-  REQUIRE_FALSE(done);
-  CHECK(signal.slot().has_handler());
-  signal.emit(asio::cancellation_type::terminal);
-  drive(io, done);
+  outcome<int> o = anext_cancelled_in_await(io, g);
   CHECK(is_aborted(o.error));
   CHECK(seen == "[Operation canceled]");
   CHECK(is_stop(anext(io, g).error));
@@ -97,13 +105,7 @@ TEST_CASE("a body that handles the cancellation and yields completes the operati
   asio::io_context io;
   std::string seen;
   auto g = sleeper(io, true, seen);
-  asio::cancellation_signal signal;
-  outcome<int> o;
-  bool done = false;
-  anext_cancellable(g, signal, o, done);
-  io.poll();
-  signal.emit(asio::cancellation_type::partial);
-  drive(io, done);
+  outcome<int> o = anext_cancelled_in_await(io, g, asio::cancellation_type::partial);
   CHECK_FALSE(o.error);
   CHECK(o.value == -1);
   CHECK(seen == "[Operation canceled]");
@@ -124,14 +126,7 @@ TEST_CASE("cancelling anext while the body reads from a real socket aborts the r
     server.async_read_some(asio::buffer(&byte, 1), co[ec]);
     ag::yield_(co, ec == asio::error::operation_aborted ? -1 : byte);
   });
-  asio::cancellation_signal signal;
-  outcome<int> o;
-  bool done = false;
-  anext_cancellable(g, signal, o, done);
-  io.poll();
-  REQUIRE_FALSE(done);
-  signal.emit(asio::cancellation_type::terminal);
-  drive(io, done);
+  outcome<int> o = anext_cancelled_in_await(io, g);
   CHECK_FALSE(o.error);
   CHECK(o.value == -1);
 }
@@ -148,14 +143,7 @@ TEST_CASE("cancelling anext while the body awaits another generator reaches that
       throw;
     }
   });
-  asio::cancellation_signal signal;
-  outcome<int> o;
-  bool done = false;
-  anext_cancellable(outer, signal, o, done);
-  io.poll();
-  REQUIRE_FALSE(done);
-  signal.emit(asio::cancellation_type::terminal);
-  drive(io, done);
+  outcome<int> o = anext_cancelled_in_await(io, outer);
   CHECK(is_aborted(o.error));
   CHECK(seen == "[Operation canceled][outer]");
   CHECK(is_stop(anext(io, inner).error));
@@ -257,8 +245,6 @@ TEST_CASE("a cancellation requested while the body runs reaches its next await o
 
 TEST_CASE("a cancellation emitted after the operation completed has no effect, and the slot is cleared") {
   asio::io_context io;
-  std::string seen;
-  auto g = sleeper(io, true, seen);
   asio::cancellation_signal signal;
   auto quick = async_range(io, 3);
   outcome<int> o;
@@ -273,18 +259,12 @@ TEST_CASE("a cancellation emitted after the operation completed has no effect, a
 
 TEST_CASE("a total cancellation is not supported: the await goes on and the operation completes normally") {
   asio::io_context io;
-  asio::cancellation_signal signal;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     asio::steady_timer timer(io, milliseconds(20));
     timer.async_wait(co);
     ag::yield_(co, 7);
   });
-  outcome<int> o;
-  bool done = false;
-  anext_cancellable(g, signal, o, done);
-  io.poll();
-  signal.emit(asio::cancellation_type::total);
-  drive(io, done);
+  outcome<int> o = anext_cancelled_in_await(io, g, asio::cancellation_type::total);
   CHECK_FALSE(o.error);
   CHECK(o.value == 7);
 }

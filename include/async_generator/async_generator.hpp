@@ -46,8 +46,9 @@ namespace async_generator {
 /// the operation completes with it; a body that handles it and yields completes the operation with
 /// that value. A request made before the operation started raises `operation_aborted` at the
 /// body's yield instead (asyncio throws CancelledError into an awaitable that has not run); one
-/// made while the body runs waits for the body's next await in the same operation; one made after the operation completed, or while the generator is suspended at a
-/// yield (no operation in flight), has no effect: to stop a suspended generator, `aclose()` it.
+/// made while the body runs waits for the body's next await in the same operation; one made after
+/// the operation completed, or while the generator is suspended at a yield (no operation in
+/// flight), has no effect: to stop a suspended generator, `aclose()` it.
 /// Supported types: `terminal` and `partial` (the generator is left suspended or finished, both
 /// well-defined); not `total`, since the body has run. With Boost 1.74 to 1.76 there is no
 /// per-operation cancellation.

@@ -130,10 +130,13 @@ class cancel_state {
 #else
 namespace async_generator {
 namespace detail {
-// Asio before 1.77 (Boost 1.77) has no per-operation cancellation: nothing to keep.
+// Asio before 1.19 (Boost 1.77) has no per-operation cancellation: nothing to keep or deliver.
 class cancel_state {
  public:
   bool cancelled_before_start(unsigned) noexcept { return false; }
+  void await_starting() noexcept {}
+  void await_started() noexcept {}
+  void await_finished() noexcept {}
 };
 }  // namespace detail
 }  // namespace async_generator

@@ -174,10 +174,8 @@ class frame_base {
   void* sent_in_ = nullptr;         // the value asend brought (a value_t<S>)
   std::exception_ptr thrown_;
   std::exception_ptr close_error_;
-  // The cancellation state of the running operation, when its consumer can cancel it; each
-  // operation started on this generator uses cancel_state_.
+  // The cancellation state of the running operation, when its consumer can cancel it.
   cancel_state* cancel_ = nullptr;
-  cancel_state cancel_state_;
   const void* delegate_object_ = nullptr;  // what yield_from_ delegates to (Python's ag_await)
   const std::type_info* delegate_type_ = nullptr;
   // A yield_from_ chain of this library's generators: anext and asend on any of them go straight to
@@ -208,6 +206,7 @@ class frame_base {
   frame_base* registry_next_ = nullptr;
   bool in_registry_ = false;
   bool context_gone_ = false;  // the execution context was destroyed: nothing may run on it
+  cancel_state cancel_state_;  // used by the cancellable operations started on this generator
 
  protected:
   virtual ~frame_base();

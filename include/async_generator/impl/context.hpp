@@ -74,22 +74,6 @@ struct await_signature<std::exception_ptr, Ts...> {
   }
 };
 
-#if ASYNC_GENERATOR_HAS_CANCELLATION
-inline void start_cancellation(cancel_state* c) noexcept {
-  if (c != nullptr) c->await_starting();
-}
-inline void started_cancellation(cancel_state* c) {
-  if (c != nullptr) c->await_started();
-}
-inline void finish_cancellation(cancel_state* c) noexcept {
-  if (c != nullptr) c->await_finished();
-}
-#else
-inline void start_cancellation(cancel_state*) noexcept {}
-inline void started_cancellation(cancel_state*) noexcept {}
-inline void finish_cancellation(cancel_state*) noexcept {}
-#endif
-
 template <class... Args>
 struct await_state {
   // 0: the operation is being started; 1: it completed; 2: the body waits for it. Whoever of the
@@ -122,7 +106,7 @@ class await_handler {
   void operator()(Vs&&... vs) {
     frame_base* f = frame_.get();
     if (!f->awaiting(seq_)) return;  // the body was unwound meanwhile
-    finish_cancellation(cancel_);
+    if (cancel_ != nullptr) cancel_->await_finished();
     state_->result.emplace(std::forward<Vs>(vs)...);
     if (state_->phase.exchange(1, std::memory_order_acq_rel) == 2) frame_base::run_chain(f);
   }
@@ -153,16 +137,16 @@ struct await_start {
     frame_base* f = d.frame;
     await_state<Args...>* state = d.state;
     cancel_state* cancel = f->cancel_;
-    start_cancellation(cancel);
+    if (cancel != nullptr) cancel->await_starting();
     try {
       d.call(std::make_index_sequence<std::tuple_size<ArgsTuple>::value>());
     } catch (...) {
-      finish_cancellation(cancel);
+      if (cancel != nullptr) cancel->await_finished();
       state->start_error = std::current_exception();
       return f;
     }
     // A request that came while the body ran reaches the operation now that its handler is in place.
-    started_cancellation(cancel);
+    if (cancel != nullptr) cancel->await_started();
     return state->phase.exchange(2, std::memory_order_acq_rel) == 1 ? f : nullptr;
   }
 };

@@ -317,45 +317,44 @@ TEST_CASE("from asio::spawn, cancelling the coroutine cancels the anext it waits
 #endif
 
 #if ASYNC_GENERATOR_HAS_DEFERRED
+// anext raced against `timer` in a parallel group that waits for the first to complete.
+struct race_outcome {
+  std::array<std::size_t, 2> order{};
+  std::exception_ptr error;
+  int value = 0;
+  boost::system::error_code timer_error;
+};
+template <class G>
+race_outcome race_with(asio::io_context& io, G& g, asio::steady_timer& timer) {
+  race_outcome r;
+  asio::experimental::make_parallel_group(g.anext(asio::deferred), timer.async_wait(asio::deferred))
+      .async_wait(asio::experimental::wait_for_one(),
+                  [&r](std::array<std::size_t, 2> order, std::exception_ptr e, int v, boost::system::error_code ec) {
+                    r = race_outcome{order, e, v, ec};
+                  });
+  io.restart();
+  io.run();
+  return r;
+}
+
 TEST_CASE("next item or timeout with make_parallel_group: the losing anext is cancelled and the generator stays usable") {
   asio::io_context io;
   std::string seen;
   auto g = sleeper(io, true, seen);
   asio::steady_timer timeout(io, milliseconds(5));
-  std::array<std::size_t, 2> order{};
-  std::exception_ptr error;
-  int value = 0;
-  boost::system::error_code timer_ec;
-  asio::experimental::make_parallel_group(g.anext(asio::deferred), timeout.async_wait(asio::deferred))
-      .async_wait(asio::experimental::wait_for_one(),
-                  [&](std::array<std::size_t, 2> o, std::exception_ptr e, int v, boost::system::error_code ec) {
-                    order = o;
-                    error = e;
-                    value = v;
-                    timer_ec = ec;
-                  });
-  io.run();
-  CHECK(order[0] == 1);  // the timer won
-  CHECK_FALSE(timer_ec);
-  CHECK_FALSE(error);
-  CHECK(value == -1);  // the body handled the cancellation and yielded
+  race_outcome r = race_with(io, g, timeout);
+  CHECK(r.order[0] == 1);  // the timer won
+  CHECK_FALSE(r.timer_error);
+  CHECK_FALSE(r.error);
+  CHECK(r.value == -1);  // the body handled the cancellation and yielded
   CHECK(seen == "[Operation canceled]");
   CHECK_FALSE(g.ag_running());
   auto quick = async_range(io, 2);
   asio::steady_timer late(io, hours(1));
-  asio::experimental::make_parallel_group(quick.anext(asio::deferred), late.async_wait(asio::deferred))
-      .async_wait(asio::experimental::wait_for_one(),
-                  [&](std::array<std::size_t, 2> o, std::exception_ptr e, int v, boost::system::error_code ec) {
-                    order = o;
-                    error = e;
-                    value = v;
-                    timer_ec = ec;
-                  });
-  io.restart();
-  io.run();
-  CHECK(order[0] == 0);  // the item won; the timer was cancelled
-  CHECK(value == 0);
-  CHECK(timer_ec == asio::error::operation_aborted);
+  r = race_with(io, quick, late);
+  CHECK(r.order[0] == 0);  // the item won; the timer was cancelled
+  CHECK(r.value == 0);
+  CHECK(r.timer_error == asio::error::operation_aborted);
 }
 #endif
 

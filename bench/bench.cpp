@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/context/fiber.hpp>
+#include <boost/context/pooled_fixedsize_stack.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
 
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
@@ -13,12 +14,17 @@
 #include <boost/asio/spawn.hpp>
 #endif
 
+#if ASYNC_GENERATOR_HAS_CO_AWAIT
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -59,6 +65,36 @@ void raw_fiber() {
   });
   for (long i = 0; i < items; ++i) f = std::move(f).resume();
   // f is left suspended: its destructor unwinds it
+}
+
+// One asio::post hop per item: a handler that posts itself.
+void post_hop() {
+  struct hop {
+    asio::io_context* io;
+    long* done;
+    void operator()() const {
+      if (++*done < items) asio::post(*io, *this);
+    }
+  };
+  asio::io_context io;
+  long done = 0;
+  asio::post(io, hop{&io, &done});
+  io.run();
+  sink = done;
+}
+
+// A raw fiber's whole life, per item: made on a pooled stack, resumed, finished, destroyed.
+void lifecycle_raw_pooled() {
+  ctx::pooled_fixedsize_stack stacks(64 * 1024);
+  long ran = 0;
+  for (long i = 0; i < items; ++i) {
+    ctx::fiber f(std::allocator_arg, stacks, [&ran](ctx::fiber&& caller) {
+      ++ran;
+      return std::move(caller);
+    });
+    f = std::move(f).resume();
+  }
+  sink = ran;
 }
 
 ag::async_generator<long> counter(asio::io_context& io, long n) {
@@ -106,16 +142,22 @@ void lifecycle_default() {
   io.run();
 }
 
+// A callback consumer, as an Asio composed operation would be: the handler asks for the next item.
+struct next_item {
+  ag::async_generator<long>* gen;
+  long* sum;
+  void operator()(std::exception_ptr e, long v) const {
+    if (e) return;
+    *sum += v;
+    gen->anext(*this);
+  }
+};
+
 void anext_callback() {
   asio::io_context io;
   auto gen = counter(io, items);
   long sum = 0;
-  std::function<void(std::exception_ptr, long)> step = [&](std::exception_ptr e, long v) {
-    if (e) return;
-    sum += v;
-    gen.anext(std::ref(step));
-  };
-  gen.anext(std::ref(step));
+  gen.anext(next_item{&gen, &sum});
   io.run();
   sink = sum;
 }
@@ -156,6 +198,36 @@ void anext_spawn() {
 }
 #endif
 
+#if ASYNC_GENERATOR_HAS_CO_AWAIT
+// A C++20 coroutine consuming a generator through asio::use_awaitable.
+void anext_awaitable() {
+  asio::io_context io;
+  auto gen = counter(io, items);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    long sum = 0;
+    for (long i = 0; i < items; ++i) sum += co_await gen.anext(asio::use_awaitable);
+    sink = sum;
+  }, asio::detached);
+  io.run();
+}
+
+// The same generator as an asio::experimental::coro, consumed by the same kind of coroutine
+// through async_resume(use_awaitable).
+asio::experimental::coro<long> coro_counter(asio::any_io_executor, long n) {
+  for (long i = 0; i < n; ++i) co_yield i;
+}
+void coro20() {
+  asio::io_context io;
+  auto gen = coro_counter(io.get_executor(), items);
+  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+    long sum = 0;
+    for (long i = 0; i < items; ++i) sum += *co_await gen.async_resume(asio::use_awaitable);
+    sink = sum;
+  }, asio::detached);
+  io.run();
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,6 +246,7 @@ int main(int argc, char** argv) {
     report(name, measure(fn));
   };
   run("raw_fiber", raw_fiber);
+  run("post_hop", post_hop);
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
   run("spawn_post", spawn_post);
   run("spawn_channel", spawn_channel);
@@ -181,6 +254,11 @@ int main(int argc, char** argv) {
 #endif
   run("anext_fiber", consume_from_fiber<0>);
   run("anext_callback", anext_callback);
+#if ASYNC_GENERATOR_HAS_CO_AWAIT
+  run("coro20", coro20);
+  run("anext_awaitable", anext_awaitable);
+#endif
+  run("lifecycle_raw_pooled", lifecycle_raw_pooled);
   run("lifecycle_default", lifecycle_default);
   run("yield_from_depth_1", consume_from_fiber<1>);
   run("yield_from_depth_4", consume_from_fiber<4>);

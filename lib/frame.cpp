@@ -51,7 +51,7 @@ std::atomic<unsigned long long> next_serial{1};
 }
 
 frame_base::frame_base(boost::asio::any_io_executor ex, std::size_t stack_size)
-    : ex_(std::move(ex)), stack_size_(stack_size), serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
+    : ex_(std::move(ex)), io_ex_(compat::io_executor_of(ex_)), stack_size_(stack_size), serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 frame_base::~frame_base() = default;
 

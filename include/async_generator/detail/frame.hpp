@@ -163,6 +163,9 @@ class frame_base {
   compat::fiber run(compat::fiber&& caller);
 
   const boost::asio::any_io_executor ex_;
+  // The io_context executor ex_ wraps, if it wraps one: posts and "running here" checks on it skip
+  // the type-erased executor.
+  const boost::asio::io_context::executor_type* const io_ex_;
   compat::switch_slot self_;
   native_stack* bottom_ = nullptr;
   // The running operation, held by the generator whose body runs it (it moves along a delegation chain).

@@ -47,6 +47,21 @@ void with_executor(const boost::asio::any_io_executor& ex, Use&& use) {
     use(ex);
   }
 }
+// The same for a generator's executor, whose io_context executor the frame found once.
+template <class Use>
+void with_executor(const frame_base& frame, Use&& use) {
+  if (frame.io_ex_ != nullptr) {
+    use(*frame.io_ex_);
+  } else {
+    use(frame.ex_);
+  }
+}
+
+// Whether a handler names an executor of its own; one that does not runs on the generator's.
+struct no_executor_of_its_own {};
+template <class Handler>
+using has_own_executor = std::integral_constant<
+    bool, !std::is_same<boost::asio::associated_executor_t<Handler, no_executor_of_its_own>, no_executor_of_its_own>::value>;
 
 #if ASYNC_GENERATOR_HAS_CANCELLATION
 // The handler's cancellation slot (Boost 1.81's one-argument form is ambiguous for a reference_wrapper).
@@ -67,7 +82,7 @@ class cancel_forwarder {
     frame_ptr<frame_base> entry = entry_;
     cancel_state* state = state_;
     unsigned serial = serial_;
-    with_executor(entry->ex_, [&](const auto& e) {
+    with_executor(*entry, [&](const auto& e) {
       boost::asio::dispatch(e, [entry, state, serial, type] { state->request(serial, type); });
     });
   }
@@ -117,20 +132,55 @@ struct op_completion {
   value_t<Y> value;
 };
 
+// Where a handler_op completes: the generator's executor when the handler has none of its own, or
+// one equal to it; otherwise the handler's, kept with work on it. The generator's has work while
+// the operation is pending (the posted start, or the Asio operation its body awaits) and needs no
+// copy: the frame completes its operations, so it outlives the completion's submission.
+template <class Handler, bool OwnExecutor = has_own_executor<Handler>::value>
+class completion_executor {
+ public:
+  completion_executor(const Handler& handler, const frame_base& frame) : frame_(&frame) {
+    executor_type ex = boost::asio::get_associated_executor(handler, frame.ex_);
+    if (!(ex == frame.ex_)) {
+      other_.emplace(std::move(ex));
+      work_.emplace(compat::track_work(*other_));
+    }
+  }
+  template <class Use>
+  void use(Use&& use) const {
+    if (other_) {
+      with_executor(*other_, use);
+    } else {
+      with_executor(*frame_, use);
+    }
+  }
+
+ private:
+  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
+  const frame_base* frame_;
+  compat::optional<executor_type> other_;
+  compat::optional<compat::tracked_executor_t<executor_type>> work_;
+};
+template <class Handler>
+class completion_executor<Handler, false> {
+ public:
+  completion_executor(const Handler&, const frame_base& frame) noexcept : frame_(&frame) {}
+  template <class Use>
+  void use(Use&& use) const {
+    with_executor(*frame_, use);
+  }
+
+ private:
+  const frame_base* frame_;
+};
+
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_BEGIN
 template <class Handler, class Y, class S, bool WithValue>
 class handler_op final : public value_op<Y, S> {
  public:
   template <class H>
-  handler_op(H&& h, op_kind kind, const boost::asio::any_io_executor& generator_executor)
-      : value_op<Y, S>(&handler_op::do_complete, kind),
-        handler_(std::forward<H>(h)),
-        executor_(boost::asio::get_associated_executor(handler_, generator_executor)) {
-    // While the operation is pending, the generator's executor always has work: the posted start,
-    // or the Asio operation its body awaits. The handler's executor needs its own only if it is
-    // another one.
-    if (!(executor_ == generator_executor)) work_.emplace(compat::track_work(executor_));
-  }
+  handler_op(H&& h, op_kind kind, const frame_base& generator)
+      : value_op<Y, S>(&handler_op::do_complete, kind), handler_(std::forward<H>(h)), executor_(handler_, generator) {}
 
   // Makes the operation cancellable through the handler's cancellation slot, if it has one.
   // `entry`, the generator the operation is started on, owns `state`.
@@ -159,13 +209,12 @@ class handler_op final : public value_op<Y, S> {
     auto alloc = compat::get_handler_allocator<Handler, handler_op>(self->handler_);
     op_completion<Handler, Y, WithValue> completion{std::move(self->handler_), std::move(self->error),
                                                     std::move(self->yielded)};
-    executor_type executor(std::move(self->executor_));
-    auto work = std::move(self->work_);
+    completion_executor<Handler> executor(std::move(self->executor_));
     const bool initiating = self == initiating_op();
     self->~handler_op();
     std::allocator_traits<decltype(alloc)>::deallocate(alloc, self, 1);
     if (!invoke) return;
-    with_executor(executor, [&](const auto& e) {
+    executor.use([&](const auto& e) {
       if (initiating) {
         boost::asio::post(e, std::move(completion));
       } else {
@@ -175,10 +224,8 @@ class handler_op final : public value_op<Y, S> {
   }
 
  private:
-  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
   Handler handler_;
-  executor_type executor_;
-  compat::optional<compat::tracked_executor_t<executor_type>> work_;
+  completion_executor<Handler> executor_;
 };
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
 
@@ -205,9 +252,9 @@ class start_job {
 };
 
 // Whether code running now runs on the generator's executor `ex`.
-inline bool running_on_executor(const boost::asio::any_io_executor& ex) noexcept {
+inline bool running_on_executor(const frame_base& frame) noexcept {
   bool here = false;
-  with_executor(ex, [&](const auto& e) { here = running_on(e); });
+  with_executor(frame, [&](const auto& e) { here = running_on(e); });
   return here;
 }
 
@@ -218,7 +265,7 @@ handler_op<typename std::decay<Handler>::type, Y, S, WithValue>* make_handler_op
   auto alloc = compat::get_handler_allocator<typename std::decay<Handler>::type, op_type>(handler);
   op_type* op = std::allocator_traits<decltype(alloc)>::allocate(alloc, 1);
   try {
-    return new (op) op_type(std::forward<Handler>(handler), kind, frame.ex_);
+    return new (op) op_type(std::forward<Handler>(handler), kind, frame);
   } catch (...) {
     std::allocator_traits<decltype(alloc)>::deallocate(alloc, op, 1);
     throw;
@@ -292,11 +339,11 @@ class op_initiation {
     op->enable_cancellation(*frame_, &frame_->cancel_state_);
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
-    if (running_on_executor(frame_->ex_)) {
+    if (running_on_executor(*frame_)) {
       // Already on the generator's executor: the body runs now, and only the completion hops.
       start_initiating(*frame_, op, [&] { frame_->start_op(op); });
     } else {
-      with_executor(frame_->ex_, [&](const auto& e) { boost::asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
+      with_executor(*frame_, [&](const auto& e) { boost::asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
     }
   }
 
@@ -326,7 +373,7 @@ class op_initiation {
   template <class Executor>
   ASYNC_GENERATOR_ALWAYS_INLINE direct_result from_yield(const boost::asio::basic_yield_context<Executor>& yield, op_kind kind,
                                                          value_t<S> sent, std::exception_ptr thrown) const {
-    if (frame_ == nullptr || !running_on_executor(frame_->ex_)) {
+    if (frame_ == nullptr || !running_on_executor(*frame_)) {
       return on_yield::initiate(yield, *this, kind, std::move(sent), std::move(thrown));
     }
     std::exception_ptr error;

@@ -19,18 +19,19 @@ namespace {
 // so that yield_ can tell whether it runs on its own generator's fiber.
 class frame_stack {
  public:
-  frame_stack(frame_base* f, std::size_t size) noexcept : frame_(f), size_(size) {}
+  explicit frame_stack(frame_base* f) noexcept : frame_(f), policy_(f->stack_.policy) {}
   boost::context::stack_context allocate() {
-    boost::context::stack_context sctx = allocate_stack(size_);
+    boost::context::stack_context sctx = allocate_stack(frame_->stack_.size, frame_->stack_.policy, frame_);
     frame_->stack_hi_ = static_cast<const char*>(sctx.sp);
     frame_->stack_lo_ = frame_->stack_hi_ - sctx.size;
     return sctx;
   }
-  void deallocate(boost::context::stack_context& sctx) noexcept { deallocate_stack(sctx); }
+  // The stack may outlive the frame (a fiber unwound as its frame is destroyed): nothing of it is read here.
+  void deallocate(boost::context::stack_context& sctx) noexcept { deallocate_stack(sctx, policy_); }
 
  private:
   frame_base* frame_;
-  std::size_t size_;
+  stack_policy policy_;
 };
 
 const char* running_message(op_kind kind) noexcept {
@@ -50,8 +51,11 @@ namespace {
 std::atomic<unsigned long long> next_serial{1};
 }
 
-frame_base::frame_base(boost::asio::any_io_executor ex, std::size_t stack_size)
-    : ex_(std::move(ex)), io_ex_(compat::io_executor_of(ex_)), stack_size_(stack_size), serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
+frame_base::frame_base(boost::asio::any_io_executor ex, stack_options stack)
+    : ex_(std::move(ex)),
+      io_ex_(compat::io_executor_of(ex_)),
+      stack_{stack.size, resolve(stack.policy)},
+      serial_(next_serial.fetch_add(1, std::memory_order_relaxed)) {}
 
 frame_base::~frame_base() = default;
 
@@ -63,7 +67,8 @@ std::string frame_base::description() const {
 
 compat::fiber frame_base::make_fiber() {
   compat::new_fiber_for(self_);
-  return compat::fiber(std::allocator_arg, frame_stack(this, stack_size_),
+  prepare_thread_for_overflow_reports();
+  return compat::fiber(std::allocator_arg, frame_stack(this),
                        [this](compat::fiber&& caller) { return run(std::move(caller)); });
 }
 
@@ -120,7 +125,13 @@ frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exce
         case op_kind::anext:
           break;
       }
-      self_.cont = make_fiber();
+      try {
+        self_.cont = make_fiber();
+      } catch (const stack_exhausted&) {
+        // The operation fails with it; the generator stays unstarted.
+        *error_out = std::current_exception();
+        return nullptr;
+      }
       mode_ = resume_mode::next;
       break;
     case frame_state::suspended:
@@ -149,6 +160,7 @@ frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exce
 }
 
 void frame_base::run_chain(frame_base* f) {
+  prepare_thread_for_overflow_reports();
   native_stack ns;
   while (f != nullptr) {
     f->bottom_ = &ns;

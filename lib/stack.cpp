@@ -1,3 +1,5 @@
+#include "stack_overflow.hpp"
+
 #include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/stack.hpp>
 
@@ -8,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -15,25 +18,124 @@ namespace async_generator {
 namespace {
 
 std::atomic<std::size_t> default_size{64 * 1024};
+std::atomic<stack_policy> default_policy{stack_policy::guarded};
 
 std::size_t page_size() noexcept {
   static const std::size_t size = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
   return size;
 }
 
-// Stacks returned to the pool, by size. Bounded so an idle program does not keep a burst's worth.
-struct pool {
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+
+// Room at the top of a guarded stack for its header (what an overflow report says).
+constexpr std::size_t header_room = 64;
+static_assert(sizeof(detail::stack_header) <= header_room, "the stack header fits its room");
+
+// Stacks whose generators ended, by size, for the next generators. Guarded ones are bounded so an
+// idle program does not keep a burst's worth of mappings; carved ones are parts of blocks that stay.
+struct stack_pool {
   std::mutex mutex;
   std::vector<boost::context::stack_context> free;
-  static constexpr std::size_t max_cached = 1024;
-};
 
-pool& the_pool() {
-  static pool* p = new pool;  // never destroyed: generators may end during static destruction
+  bool take(std::size_t size, boost::context::stack_context& out) {
+    std::lock_guard<std::mutex> lock(mutex);
+    for (std::size_t i = free.size(); i-- > 0;) {
+      if (free[i].size == size) {
+        out = free[i];
+        free[i] = free.back();
+        free.pop_back();
+        return true;
+      }
+    }
+    return false;
+  }
+  bool give(const boost::context::stack_context& sctx, std::size_t max_kept) noexcept {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (free.size() >= max_kept) return false;
+    try {
+      free.push_back(sctx);
+    } catch (const std::bad_alloc&) {
+      return false;  // a guarded stack is unmapped; a carved one stays unused
+    }
+    return true;
+  }
+};
+constexpr std::size_t max_guarded_kept = 1024;
+
+// Never destroyed: generators may end during static destruction.
+stack_pool& guarded_pool() {
+  static stack_pool* p = new stack_pool;
+  return *p;
+}
+stack_pool& carved_pool() {
+  static stack_pool* p = new stack_pool;
   return *p;
 }
 
-std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+std::string errno_text(int err) { return std::strerror(err); }
+
+boost::context::stack_context map_guarded(std::size_t usable) {
+  const std::size_t total = usable + page_size();  // the guard page below the stack
+  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (base == MAP_FAILED) {
+    throw stack_exhausted("cannot map a generator stack of " + std::to_string(usable) + " bytes: " + errno_text(errno) +
+                          " (memory or vm.max_map_count exhausted; lower the stack size with stack_options::size or "
+                          "set_default_stack_size, use stack_policy::carved, or raise vm.max_map_count)");
+  }
+  if (::mprotect(base, page_size(), PROT_NONE) != 0) {
+    const int err = errno;
+    ::munmap(base, total);
+    throw stack_exhausted("cannot protect a generator stack's guard page: " + errno_text(err) +
+                          " (vm.max_map_count exhausted: each guarded stack takes two mappings; raise "
+                          "vm.max_map_count, or use stack_policy::carved for this many live generators)");
+  }
+  char* top = static_cast<char*>(base) + total;
+  auto* header = new (top - header_room) detail::stack_header;
+  header->size = usable - header_room;
+  detail::register_guard(base, header);
+  boost::context::stack_context sctx;
+  sctx.size = usable - header_room;
+  sctx.sp = top - header_room;
+  return sctx;
+}
+
+detail::stack_header& header_of(const boost::context::stack_context& sctx) {
+  return *static_cast<detail::stack_header*>(sctx.sp);
+}
+
+// Carved stacks: cut from blocks mapped without reserve, so only touched pages cost memory.
+constexpr std::size_t block_size = 64 * 1024 * 1024;
+struct block_cutter {
+  std::mutex mutex;
+  char* next = nullptr;
+  std::size_t left = 0;
+};
+block_cutter& cutter() {
+  static block_cutter* c = new block_cutter;
+  return *c;
+}
+
+boost::context::stack_context carve(std::size_t usable) {
+  block_cutter& c = cutter();
+  std::lock_guard<std::mutex> lock(c.mutex);
+  if (c.left < usable) {
+    const std::size_t size = usable > block_size ? usable : block_size;
+    void* block = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (block == MAP_FAILED) {
+      throw stack_exhausted("cannot map a block of " + std::to_string(size) + " bytes for carved generator stacks: " +
+                            errno_text(errno) + " (memory exhausted; lower the stack size with stack_options::size "
+                            "or set_default_stack_size)");
+    }
+    c.next = static_cast<char*>(block);  // the tail of the previous block, if any, stays unused
+    c.left = size;
+  }
+  boost::context::stack_context sctx;
+  sctx.size = usable;
+  sctx.sp = c.next + usable;
+  c.next += usable;
+  c.left -= usable;
+  return sctx;
+}
 
 }  // namespace
 
@@ -44,54 +146,46 @@ void set_default_stack_size(std::size_t bytes) {
   default_size.store(bytes, std::memory_order_relaxed);
 }
 
+stack_policy default_stack_policy() noexcept { return default_policy.load(std::memory_order_relaxed); }
+
+void set_default_stack_policy(stack_policy policy) {
+  if (policy == stack_policy::default_policy) {
+    throw std::invalid_argument("set_default_stack_policy: the default must be guarded or carved");
+  }
+  default_policy.store(policy, std::memory_order_relaxed);
+}
+
 namespace detail {
 
-boost::context::stack_context allocate_stack(std::size_t size) {
+stack_policy resolve(stack_policy policy) noexcept {
+  return policy == stack_policy::default_policy ? default_stack_policy() : policy;
+}
+
+boost::context::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner) {
   if (size == 0) size = default_stack_size();
   const std::size_t usable = round_up(size, page_size());
-  {
-    pool& p = the_pool();
-    std::lock_guard<std::mutex> lock(p.mutex);
-    for (std::size_t i = p.free.size(); i-- > 0;) {
-      if (p.free[i].size == usable) {
-        boost::context::stack_context sctx = p.free[i];
-        p.free[i] = p.free.back();
-        p.free.pop_back();
-        return sctx;
-      }
-    }
-  }
-  const std::size_t total = usable + page_size();  // one guard page below the stack
-  void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (base == MAP_FAILED) {
-    throw stack_exhausted(std::string("cannot map a generator stack of ") + std::to_string(usable) +
-                          " bytes: " + std::strerror(errno) +
-                          " (memory or vm.max_map_count exhausted; lower the stack size with "
-                          "stack_options::size or set_default_stack_size, or raise vm.max_map_count)");
-  }
-  if (::mprotect(base, page_size(), PROT_NONE) != 0) {
-    const int err = errno;
-    ::munmap(base, total);
-    throw stack_exhausted(std::string("cannot protect a generator stack's guard page: ") + std::strerror(err) +
-                          " (vm.max_map_count exhausted; raise it, or lower the number of live generators)");
-  }
   boost::context::stack_context sctx;
-  sctx.size = usable;
-  sctx.sp = static_cast<char*>(base) + total;
+  if (policy == stack_policy::carved) {
+    if (!carved_pool().take(usable, sctx)) sctx = carve(usable);
+    return sctx;
+  }
+  if (!guarded_pool().take(usable - header_room, sctx)) sctx = map_guarded(usable);
+  header_of(sctx).owner.store(owner, std::memory_order_relaxed);
   return sctx;
 }
 
-void deallocate_stack(boost::context::stack_context& sctx) noexcept {
-  {
-    pool& p = the_pool();
-    std::lock_guard<std::mutex> lock(p.mutex);
-    if (p.free.size() < pool::max_cached) {
-      p.free.push_back(sctx);
-      return;
-    }
+void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) noexcept {
+  if (policy == stack_policy::carved) {
+    carved_pool().give(sctx, static_cast<std::size_t>(-1));
+    return;
   }
-  void* base = static_cast<char*>(sctx.sp) - sctx.size - page_size();
-  ::munmap(base, sctx.size + page_size());
+  header_of(sctx).owner.store(nullptr, std::memory_order_relaxed);
+  if (guarded_pool().give(sctx, max_guarded_kept)) return;
+  char* top = static_cast<char*>(sctx.sp) + header_room;
+  const std::size_t total = sctx.size + header_room + page_size();
+  void* base = top - total;
+  unregister_guard(base);
+  ::munmap(base, total);
 }
 
 }  // namespace detail

@@ -1,9 +1,18 @@
 // stack.hpp: the stacks of generator bodies, sized per generator or globally.
 #include "support.hpp"
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace {
@@ -133,4 +142,200 @@ TEST_CASE("a finished generator's stack is reused by the next generator of the s
   CHECK(collect(io, g) == std::vector<int>{0});
   CHECK(first != 0);
   CHECK(second == first);
+}
+
+namespace {
+
+// Runs `body` in a child process, its stdout and stderr captured; `status` as waitpid gives it.
+struct child_outcome {
+  int status = 0;
+  std::string output;
+};
+template <class Body>
+child_outcome run_in_child(Body body) {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  // Nothing buffered may be written twice, by the child too.
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::dup2(fds[1], STDOUT_FILENO);
+    ::dup2(fds[1], STDERR_FILENO);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    try {
+      body();
+    } catch (...) {
+      std::fflush(stdout);
+      ::_exit(3);
+    }
+    std::fflush(stdout);
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  child_outcome out;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.output.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  ::waitpid(pid, &out.status, 0);
+  return out;
+}
+
+// The first anext's error message of a generator made with `stack`, run on its own io_context.
+std::string first_anext_error(ag::stack_options stack) {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) { ag::yield_(co, 1); }, stack);
+  outcome<int> o = anext(io, g);
+  return message_of<ag::stack_exhausted>(o.error);
+}
+
+// Recurses 4 KiB a level until `*levels` is reached: given a huge count, until the stack overflows.
+int recurse_levels(int depth, const volatile int* levels) {
+  volatile char frame[4 * kib];
+  frame[0] = static_cast<char>(depth);
+  if (depth >= *levels) return frame[0];
+  return recurse_levels(depth + 1, levels) + frame[0];
+}
+int bottomless() {
+  static volatile int levels = 1 << 30;
+  return recurse_levels(0, &levels);
+}
+
+long max_map_count() {
+  std::ifstream in("/proc/sys/vm/max_map_count");
+  long n = -1;
+  in >> n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("stack_options asks for the default stack policy unless given one") {
+  CHECK(ag::stack_options().policy == ag::stack_policy::default_policy);
+  CHECK(ag::stack_options{16 * kib, ag::stack_policy::carved}.policy == ag::stack_policy::carved);
+}
+
+TEST_CASE("the default stack policy is initially guarded") { CHECK(ag::default_stack_policy() == ag::stack_policy::guarded); }
+
+TEST_CASE("set_default_stack_policy changes the default policy and refuses default_policy") {
+  ag::set_default_stack_policy(ag::stack_policy::carved);
+  CHECK(ag::default_stack_policy() == ag::stack_policy::carved);
+  CHECK_THROWS_WITH_AS(ag::set_default_stack_policy(ag::stack_policy::default_policy),
+                       "set_default_stack_policy: the default must be guarded or carved", std::invalid_argument);
+  CHECK(ag::default_stack_policy() == ag::stack_policy::carved);
+  ag::set_default_stack_policy(ag::stack_policy::guarded);
+  CHECK(ag::default_stack_policy() == ag::stack_policy::guarded);
+}
+
+TEST_CASE("a generator on a carved stack runs, and the next one of that size reuses the stack") {
+  asio::io_context io;
+  const ag::stack_options stack{40 * kib, ag::stack_policy::carved};
+  std::uintptr_t first = 0;
+  std::uintptr_t second = 0;
+  {
+    auto g = stack_address(io, stack, &first);
+    CHECK(collect(io, g) == std::vector<int>{0});
+  }
+  auto g = stack_address(io, stack, &second);
+  CHECK(collect(io, g) == std::vector<int>{0});
+  CHECK(first != 0);
+  CHECK(second == first);
+}
+
+TEST_CASE("a body recursing through 160 KiB of stack works with a 256 KiB carved stack") {
+  asio::io_context io;
+  auto g = deep_recursion(io, 40, ag::stack_options{256 * kib, ag::stack_policy::carved});
+  outcome<int> o = anext(io, g);
+  REQUIRE_FALSE(o.error);
+  CHECK(o.value > static_cast<int>(150 * kib));
+}
+
+TEST_CASE("a guarded stack that cannot be mapped fails the first anext with stack_exhausted, naming the options") {
+  child_outcome out = run_in_child([] {
+    struct rlimit limit;
+    ::getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = 2048ul * 1024 * 1024;  // 2 GiB of address space: the stack below asks for 4
+    ::setrlimit(RLIMIT_AS, &limit);
+    std::printf("%s\n", first_anext_error(ag::stack_options{4096ul * 1024 * 1024}).c_str());
+  });
+  CHECK(WIFEXITED(out.status));
+  CHECK(out.output ==
+        "cannot map a generator stack of 4294967296 bytes: Cannot allocate memory (memory or vm.max_map_count "
+        "exhausted; lower the stack size with stack_options::size or set_default_stack_size, use "
+        "stack_policy::carved, or raise vm.max_map_count)\n");
+}
+
+TEST_CASE("a carved stack that cannot be mapped fails the first anext with stack_exhausted, naming the options") {
+  child_outcome out = run_in_child([] {
+    struct rlimit limit;
+    ::getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = 2048ul * 1024 * 1024;
+    ::setrlimit(RLIMIT_AS, &limit);
+    std::printf("%s\n", first_anext_error(ag::stack_options{4096ul * 1024 * 1024, ag::stack_policy::carved}).c_str());
+  });
+  CHECK(WIFEXITED(out.status));
+  CHECK(out.output ==
+        "cannot map a block of 4294967296 bytes for carved generator stacks: Cannot allocate memory (memory "
+        "exhausted; lower the stack size with stack_options::size or set_default_stack_size)\n");
+}
+
+TEST_CASE("past vm.max_map_count, a guarded stack fails with stack_exhausted naming the limit, and carved stacks go on") {
+  if (max_map_count() > 100000) {
+    MESSAGE("vm.max_map_count is " << max_map_count() << ": too many guarded stacks to exhaust it in a test");
+    return;
+  }
+  child_outcome out = run_in_child([] {
+    asio::io_context io;
+    std::vector<ag::async_generator<int>> live;
+    std::string error;
+    const auto one = [](ag::context<int> co) { ag::yield_(co, 1); };
+    while (error.empty()) {
+      live.push_back(ag::make_async_generator<int>(io, one, ag::stack_options{12 * kib}));
+      error = message_of<ag::stack_exhausted>(anext(io, live.back()).error);
+    }
+    std::printf("%s\n", error.c_str());
+    for (int i = 0; i < 1000; ++i) {
+      live.push_back(ag::make_async_generator<int>(io, one, ag::stack_options{12 * kib, ag::stack_policy::carved}));
+      if (anext(io, live.back()).value != 1) std::printf("a carved generator failed\n");
+    }
+    std::printf("1000 carved generators ran\n");
+  });
+  CHECK(WIFEXITED(out.status));
+  CHECK(out.output ==
+        "cannot protect a generator stack's guard page: Cannot allocate memory (vm.max_map_count exhausted: each "
+        "guarded stack takes two mappings; raise vm.max_map_count, or use stack_policy::carved for this many live "
+        "generators)\n1000 carved generators ran\n");
+}
+
+TEST_CASE("a stack overflow in a body is reported, naming the generator and its stack size, before the process dies") {
+  child_outcome out = run_in_child([] {
+    // The firstiter hook names the generator as its first anext starts.
+    ag::set_asyncgen_hooks([](ag::generator_ref g) {
+      std::printf("%s\n", g.description().c_str());
+      std::fflush(stdout);
+    });
+    // A size no other test uses: a new mapping, which puts the fault handler back in place (doctest
+    // replaces it in each test case).
+    asio::io_context io;
+    auto g = ag::make_async_generator<int>(
+        io, [](ag::context<int> co) { ag::yield_(co, bottomless()); }, ag::stack_options{36 * kib});
+    anext(io, g);
+  });
+  CHECK(WIFSIGNALED(out.status));
+  CHECK(WTERMSIG(out.status) == SIGSEGV);
+  const std::size_t eol = out.output.find('\n');
+  REQUIRE(eol != std::string::npos);
+  const std::string name = out.output.substr(0, eol);
+  CHECK(name.find("<async_generator object at 0x") == 0);
+  const std::string report = "async_generator: stack overflow in " + name + ": its stack of " +
+                             std::to_string(36 * kib - 64) +
+                             " bytes is too small; give it a larger one with stack_options::size or "
+                             "set_default_stack_size\n";
+  // Then the fault goes to the handler that was there before (doctest's, which reports the crash too).
+  CHECK(out.output.substr(eol + 1, report.size()) == report);
 }

@@ -204,7 +204,7 @@ template <class Y, class S = void, class R = void, class ExecutorOrContext, clas
 async_generator<Y, S, R> make_async_generator(ExecutorOrContext&& ex, Body&& body, stack_options stack = {}) {
   using frame_type = detail::body_frame<Y, S, R, typename std::decay<Body>::type>;
   using given = typename std::decay<ExecutorOrContext>::type;
-  auto* frame = new frame_type(detail::executor_of(ex, detail::is_execution_context<given>()), stack.size,
+  auto* frame = new frame_type(detail::executor_of(ex, detail::is_execution_context<given>()), stack,
                                std::forward<Body>(body));
   return async_generator<Y, S, R>(detail::frame_ptr<detail::frame_base>(frame, false));
 }

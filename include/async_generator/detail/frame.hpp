@@ -5,7 +5,9 @@
 #include <async_generator/compat/asio.hpp>
 #include <async_generator/compat/fiber.hpp>
 #include <async_generator/detail/cancellation.hpp>
+#include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/errors.hpp>
+#include <async_generator/stack.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -76,7 +78,7 @@ struct untyped_close_handler {
 
 class frame_base {
  public:
-  frame_base(boost::asio::any_io_executor ex, std::size_t stack_size);
+  frame_base(boost::asio::any_io_executor ex, stack_options stack);
   frame_base(const frame_base&) = delete;
   frame_base& operator=(const frame_base&) = delete;
 
@@ -190,7 +192,7 @@ class frame_base {
   bool delegate_ended_ = false;  // what a synchronous close could not raise
   const char* stack_lo_ = nullptr;
   const char* stack_hi_ = nullptr;
-  std::size_t stack_size_;
+  const stack_options stack_;  // policy resolved
   std::atomic<long> refs_{1};
   const unsigned long long serial_;       // unique for the life of the process
   unsigned long long peer_serial_ = 0;    // the last consumer checked by shares_executor_with
@@ -240,6 +242,7 @@ inline frame_base* complete_op_after(void* frame) {
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_until_suspended(native_stack& ns) {
+  prepare_thread_for_overflow_reports();
   bottom_ = &ns;
   ns.after = nullptr;
   compat::switch_to(ns, self_);

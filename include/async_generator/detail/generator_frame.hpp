@@ -42,8 +42,8 @@ class generator_frame : public frame_base {
 template <class Y, class S, class R, class Body>
 class body_frame final : public generator_frame<Y, S, R> {
  public:
-  body_frame(boost::asio::any_io_executor ex, std::size_t stack_size, Body body)
-      : generator_frame<Y, S, R>(std::move(ex), stack_size), body_(std::move(body)) {}
+  body_frame(boost::asio::any_io_executor ex, stack_options stack, Body body)
+      : generator_frame<Y, S, R>(std::move(ex), stack), body_(std::move(body)) {}
 
  private:
   void run_body() override { call(std::is_void<R>()); }

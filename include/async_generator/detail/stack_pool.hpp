@@ -10,21 +10,15 @@
 namespace async_generator {
 namespace detail {
 
-// Guard-paged stacks, kept for reuse after a generator ends: mapping and protecting a stack costs
-// microseconds, taking one from the pool costs nanoseconds.
-boost::context::stack_context allocate_stack(std::size_t size);
-void deallocate_stack(boost::context::stack_context& sctx) noexcept;
+// A stack for the generator `owner` (named in an overflow report), by `options`; kept for reuse
+// after the generator ends: mapping and protecting a stack costs microseconds, taking one from the
+// pool nanoseconds. `policy` is resolved (never default_policy) and must be given back on deallocation.
+boost::context::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner);
+void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) noexcept;
+stack_policy resolve(stack_policy policy) noexcept;
 
-// A Boost.Context StackAllocator over the pool.
-class pooled_stack {
- public:
-  explicit pooled_stack(std::size_t size) noexcept : size_(size) {}
-  boost::context::stack_context allocate() { return allocate_stack(size_); }
-  void deallocate(boost::context::stack_context& sctx) noexcept { deallocate_stack(sctx); }
-
- private:
-  std::size_t size_;
-};
+// Makes sure this thread can report an overflow: the fault handler needs a stack of its own.
+void prepare_thread_for_overflow_reports() noexcept;
 
 }  // namespace detail
 }  // namespace async_generator

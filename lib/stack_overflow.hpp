@@ -1,0 +1,25 @@
+// The registry of guard pages, and the fault handler that names the generator whose stack overflowed.
+#ifndef ASYNC_GENERATOR_LIB_STACK_OVERFLOW_HPP
+#define ASYNC_GENERATOR_LIB_STACK_OVERFLOW_HPP
+
+#include <atomic>
+#include <cstddef>
+
+namespace async_generator {
+namespace detail {
+
+// At the top of each guarded stack: what an overflow report says.
+struct stack_header {
+  std::atomic<const void*> owner{nullptr};  // the generator running on the stack
+  std::size_t size = 0;                     // its usable size
+};
+
+// A guard page [guard, guard + page) under the stack whose header is `header`. Registering installs
+// the fault handler if it is not in place.
+void register_guard(const void* guard, stack_header* header);
+void unregister_guard(const void* guard) noexcept;
+
+}  // namespace detail
+}  // namespace async_generator
+
+#endif

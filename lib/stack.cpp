@@ -3,6 +3,10 @@
 #include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/stack.hpp>
 
+#if ASYNC_GENERATOR_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -74,6 +78,25 @@ stack_pool& carved_pool() {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+// Valgrind takes a jump to another stack for a huge frame unless it knows the stack: every stack is
+// registered for as long as it is mapped (pooled and carved stacks stay registered while unused).
+unsigned register_with_valgrind(const char* lo, const char* hi) noexcept {
+#if ASYNC_GENERATOR_VALGRIND
+  return VALGRIND_STACK_REGISTER(lo, hi);
+#else
+  (void)lo;
+  (void)hi;
+  return 0;
+#endif
+}
+void deregister_with_valgrind(unsigned id) noexcept {
+#if ASYNC_GENERATOR_VALGRIND
+  VALGRIND_STACK_DEREGISTER(id);
+#else
+  (void)id;
+#endif
+}
+
 boost::context::stack_context map_guarded(std::size_t usable) {
   const std::size_t total = usable + page_size();  // the guard page below the stack
   void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -92,6 +115,7 @@ boost::context::stack_context map_guarded(std::size_t usable) {
   char* top = static_cast<char*>(base) + total;
   auto* header = new (top - header_room) detail::stack_header;
   header->size = usable - header_room;
+  header->valgrind_id = register_with_valgrind(top - usable, top);
   detail::register_guard(base, header);
   boost::context::stack_context sctx;
   sctx.size = usable - header_room;
@@ -132,6 +156,7 @@ boost::context::stack_context carve(std::size_t usable) {
   boost::context::stack_context sctx;
   sctx.size = usable;
   sctx.sp = c.next + usable;
+  register_with_valgrind(c.next, c.next + usable);
   c.next += usable;
   c.left -= usable;
   return sctx;
@@ -184,6 +209,7 @@ void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) 
   char* top = static_cast<char*>(sctx.sp) + header_room;
   const std::size_t total = sctx.size + header_room + page_size();
   void* base = top - total;
+  deregister_with_valgrind(header_of(sctx).valgrind_id);
   unregister_guard(base);
   ::munmap(base, total);
 }

@@ -12,6 +12,7 @@ namespace detail {
 struct stack_header {
   std::atomic<const void*> owner{nullptr};  // the generator running on the stack
   std::size_t size = 0;                     // its usable size
+  unsigned valgrind_id = 0;                 // its registration with valgrind, when built for it
 };
 
 // A guard page [guard, guard + page) under the stack whose header is `header`. Registering installs

@@ -100,7 +100,9 @@ bool registry_state::adopt_dropped(frame_base* f) noexcept {
     return false;
   }
   unlink(f);
-  if (f->state_ != frame_state::suspended || policy_ != static_cast<int>(drop_policy::schedule_aclose)) return false;
+  if (f->state_ != frame_state::suspended || f->closed_ || policy_ != static_cast<int>(drop_policy::schedule_aclose)) {
+    return false;
+  }
   ++drop_closes_pending_;
   lock.unlock();
   f->refs_.store(1, std::memory_order_relaxed);  // resurrected: the scheduled close owns it now

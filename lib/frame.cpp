@@ -24,6 +24,7 @@ class frame_stack {
     boost::context::stack_context sctx = allocate_stack(frame_->stack_.size, frame_->stack_.policy, frame_);
     frame_->stack_hi_ = static_cast<const char*>(sctx.sp);
     frame_->stack_lo_ = frame_->stack_hi_ - sctx.size;
+    compat::stack_of(frame_->self_, frame_->stack_lo_, sctx.size);
     return sctx;
   }
   // The stack may outlive the frame (a fiber unwound as its frame is destroyed): nothing of it is read here.
@@ -33,6 +34,16 @@ class frame_stack {
   frame_base* frame_;
   stack_policy policy_;
 };
+
+bool is_stop(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const stop_async_iteration&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 
 const char* running_message(op_kind kind) noexcept {
   switch (kind) {
@@ -85,6 +96,15 @@ bool frame_base::running() const noexcept {
 }
 
 frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out) {
+  if (closed_ && state_ == frame_state::suspended && !running()) {
+    // Closed once already (it failed: the body yielded). As in CPython (ag_closed): a later aclose
+    // is a no-op (C-123), a later athrow raises an empty StopAsyncIteration; anext and asend resume it.
+    if (kind == op_kind::aclose) return nullptr;
+    if (kind == op_kind::athrow) {
+      *error_out = std::make_exception_ptr(stop_async_iteration());
+      return nullptr;
+    }
+  }
   if (delegate_ != nullptr && state_ == frame_state::suspended) {
     frame_base* leaf = leaf_;
     if (leaf->state_ == frame_state::running && on_running_path(leaf)) {
@@ -116,8 +136,10 @@ frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exce
           *error_out = std::make_exception_ptr(type_error(errors::send_to_unstarted));
           return nullptr;
         case op_kind::athrow:
+          // Raised where the body would start: PEP 479 applies as if it escaped a running body.
           state_ = frame_state::finished;
-          *error_out = std::move(thrown);
+          *error_out = is_stop(thrown) ? std::make_exception_ptr(runtime_error(errors::raised_stop_async_iteration, thrown))
+                                       : std::move(thrown);
           return nullptr;
         case op_kind::aclose:
           state_ = frame_state::finished;
@@ -148,6 +170,7 @@ frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exce
           break;
         case op_kind::aclose:
           mode_ = resume_mode::close;
+          closed_ = true;
           break;
       }
       break;
@@ -218,6 +241,7 @@ unsigned frame_base::prepare_await() {
 }
 
 bool frame_base::suspend_delegating(frame_base& delegate) {
+  check_yield_allowed();
   delegate_ = &delegate;
   delegate.delegator_ = this;
   leaf_ = delegate.delegate_ != nullptr ? delegate.leaf_ : &delegate;

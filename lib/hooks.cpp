@@ -49,7 +49,7 @@ void frame_base::capture_hooks() {
 }
 
 bool frame_base::finalize() noexcept {
-  if (state_ != frame_state::suspended || !finalizer_) return false;
+  if (state_ != frame_state::suspended || !finalizer_ || closed_) return false;
   std::unique_ptr<asyncgen_hook> finalizer = std::move(finalizer_);
   refs_.store(1, std::memory_order_relaxed);  // resurrected: the finalizer's handle owns it now
   try {

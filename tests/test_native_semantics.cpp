@@ -240,6 +240,75 @@ TEST_CASE("aclose where the body yields after generator_exit fails with 'async g
   CHECK(is_stop(anext(io, g).error));
 }
 
+TEST_CASE("after an aclose that failed because the body yielded, a second aclose is a no-op and anext resumes the body (C-123)") {
+  asio::io_context io;
+  std::vector<std::string> events;
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (const ag::generator_exit&) {
+      events.push_back("caught generator_exit");
+      ag::yield_(co, 2);
+    }
+    ag::yield_(co, 3);
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
+  CHECK_FALSE(aclose(io, g));
+  CHECK(events == std::vector<std::string>{"caught generator_exit"});
+  CHECK(anext(io, g).value == 3);
+}
+
+TEST_CASE("after an aclose that failed because the body yielded, athrow raises an empty stop_async_iteration, as CPython's ag_closed does") {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (const ag::generator_exit&) {
+      ag::yield_(co, 2);
+    }
+    ag::yield_(co, 3);
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
+  CHECK(is_empty_stop(athrow(io, g, std::out_of_range("e")).error));
+  CHECK(anext(io, g).value == 3);
+}
+
+TEST_CASE("a generator dropped after a failed aclose is closed synchronously, without the finalizer or a scheduled close") {
+  asio::io_context io;
+  unraisable_log log;
+  int finalizer_calls = 0;
+  ag::set_asyncgen_hooks(ag::keep, [&](ag::generator_ref) { ++finalizer_calls; });
+  {
+    auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+      for (;;) {
+        try {
+          ag::yield_(co, 1);
+        } catch (const ag::generator_exit&) {
+        }
+      }
+    });
+    CHECK(anext(io, g).value == 1);
+    CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
+  }
+  ag::set_asyncgen_hooks(ag::keep, ag::asyncgen_hook());
+  CHECK(finalizer_calls == 0);
+  CHECK(log.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
+  io.restart();
+  CHECK(io.poll() == 0);  // nothing was scheduled
+}
+
+TEST_CASE("athrow of stop_async_iteration on a never-started generator raises runtime_error from it, as PEP 479 does in a body") {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) { ag::yield_(co, 1); });
+  const std::exception_ptr thrown = std::make_exception_ptr(ag::stop_async_iteration());
+  outcome<int> o = complete(io, [&](auto h) { g.athrow(thrown, h); });
+  CHECK(message_of<ag::runtime_error>(o.error) == "async generator raised StopAsyncIteration");
+  CHECK(ag::cause_of(o.error) == thrown);
+  CHECK(is_empty_stop(anext(io, g).error));
+}
+
 TEST_CASE("aclose where the body awaits in its cleanup runs those awaits on the executor and then completes") {
   asio::io_context io;
   asio::steady_timer gate(io, std::chrono::hours(1));

@@ -8,6 +8,7 @@
 // an awaitable-returning one; yield_from_ uses its delegate as it is given.
 #include "support.hpp"
 
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -582,5 +583,60 @@ TEST_CASE("a depth-2 yield_from_ chain consumed by an asio::spawn coroutine") {
   CHECK(got == consumer_script);
   CHECK(a.log == closed_log);
   CHECK(b.log.empty());
+}
+#endif
+
+namespace {
+// A generator whose cleanup, after catching generator_exit, delegates to a generator that yields.
+ag::async_generator<int> delegating_in_cleanup(asio::io_context& io) {
+  return ag::make_async_generator<int>(io, [&io](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (const ag::generator_exit&) {
+      ag::yield_from_(co, async_range(io, 3));
+    }
+  });
+}
+}  // namespace
+
+TEST_CASE("aclose fails with 'async generator ignored GeneratorExit' when the cleanup's yield_from_ yields, as a yield_ there does") {
+  asio::io_context io;
+  auto g = delegating_in_cleanup(io);
+  CHECK(anext(io, g).value == 1);
+  CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
+  CHECK(anext(io, g).value == 1);  // the delegation goes on with its next item, as in Python
+}
+
+TEST_CASE("a synchronous close whose cleanup's yield_from_ yields reports 'async generator ignored GeneratorExit' and unwinds") {
+  sync_close_context io;
+  unraisable_log log;
+  {
+    auto g = delegating_in_cleanup(io);
+    CHECK(anext(io, g).value == 1);
+  }
+  CHECK(log.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
+}
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+TEST_CASE("an asio::spawn consumer's operation that awaits in a delegate, then in the delegating body after the delegate ended, completes") {
+  asio::io_context io;
+  auto g = ag::make_async_generator<int>(io, [&io](ag::context<int> co) {
+    ag::yield_from_(co, ag::make_async_generator<int>(io, [](ag::context<int> inner) {
+      ag::yield_(inner, 9);
+      asio::post(inner);
+    }));
+    asio::post(co);
+  });
+  std::vector<std::string> events;
+  asio::spawn(io, [&](asio::yield_context yield) {
+    events.push_back(std::to_string(g.anext(yield)));
+    try {
+      g.anext(yield);
+    } catch (const ag::stop_async_iteration&) {
+      events.push_back("stop");
+    }
+  }, asio::detached);
+  io.run();
+  CHECK(events == std::vector<std::string>{"9", "stop"});
 }
 #endif

@@ -6,6 +6,7 @@
 
 #include <boost/context/fiber.hpp>
 
+#include <cstddef>
 #include <utility>
 
 // ThreadSanitizer follows a stack switch only when told: each execution context gets a TSan fiber,
@@ -25,6 +26,23 @@
 #include <sanitizer/tsan_interface.h>
 #endif
 
+// AddressSanitizer keeps its own idea of the current stack (for fake stacks of use-after-return
+// detection, and for the stack it unpoisons when an exception is thrown): every switch names the
+// stack it goes to, and the arriving side learns the bounds of the stack it came from.
+#if defined(__SANITIZE_ADDRESS__)
+#define ASYNC_GENERATOR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASYNC_GENERATOR_ASAN 1
+#endif
+#endif
+#ifndef ASYNC_GENERATOR_ASAN
+#define ASYNC_GENERATOR_ASAN 0
+#endif
+#if ASYNC_GENERATOR_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 namespace async_generator {
 namespace compat {
 
@@ -37,6 +55,13 @@ using forced_unwind = boost::context::detail::forced_unwind;
 struct switch_slot {
   fiber cont;
   switch_slot* from = nullptr;
+#if ASYNC_GENERATOR_ASAN
+  // The stack this slot's context runs on: set for a generator's fiber when its stack is made,
+  // learned for any other stack when a switch from it arrives.
+  const void* stack_bottom = nullptr;
+  std::size_t stack_size = 0;
+  void* fake_stack = nullptr;
+#endif
 #if ASYNC_GENERATOR_TSAN
   switch_slot() noexcept = default;
   switch_slot(const switch_slot&) = delete;
@@ -61,17 +86,53 @@ inline void new_fiber_for(switch_slot& slot) noexcept {
 #endif
 }
 
+// The stack a generator's fiber runs on, known when it is made.
+inline void stack_of(switch_slot& slot, const void* bottom, std::size_t size) noexcept {
+#if ASYNC_GENERATOR_ASAN
+  slot.stack_bottom = bottom;
+  slot.stack_size = size;
+#else
+  (void)slot;
+  (void)bottom;
+  (void)size;
+#endif
+}
+
 // A fiber that ends returns to `target`'s continuation. For ThreadSanitizer, the ending fiber stays
 // the current one until `target` arrives (see switch_to): the functions it returns from on the way
 // out must leave their own TSan stack, not the target's.
-inline void final_switch_to(switch_slot& target) noexcept { target.from = nullptr; }
+inline void final_switch_to(switch_slot& target) noexcept {
+  target.from = nullptr;
+#if ASYNC_GENERATOR_ASAN
+  __sanitizer_start_switch_fiber(nullptr, target.stack_bottom, target.stack_size);  // this stack's fake frames go
+#endif
+}
+
+// After arriving in `self`: tells AddressSanitizer, and notes the bounds of the stack left behind.
+inline void arrived(switch_slot& self) noexcept {
+#if ASYNC_GENERATOR_ASAN
+  const void* bottom = nullptr;
+  std::size_t size = 0;
+  __sanitizer_finish_switch_fiber(self.fake_stack, &bottom, &size);
+  if (self.from != nullptr) {
+    self.from->stack_bottom = bottom;
+    self.from->stack_size = size;
+  }
+#else
+  (void)self;
+#endif
+}
 
 ASYNC_GENERATOR_ALWAYS_INLINE void switch_to(switch_slot& self, switch_slot& target) noexcept {
   target.from = &self;
 #if ASYNC_GENERATOR_TSAN
   __tsan_switch_to_fiber(target.tsan_fiber, 0);
 #endif
+#if ASYNC_GENERATOR_ASAN
+  __sanitizer_start_switch_fiber(&self.fake_stack, target.stack_bottom, target.stack_size);
+#endif
   fiber previous = std::move(target.cont).resume();
+  arrived(self);
   // Back in `self`: whoever switched here named its own slot in self.from (or none when it finished).
 #if ASYNC_GENERATOR_TSAN
   if (__tsan_get_current_fiber() != self.tsan_fiber) __tsan_switch_to_fiber(self.tsan_fiber, 0);  // from an ending fiber
@@ -81,6 +142,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE void switch_to(switch_slot& self, switch_slot& tar
 
 // First entry into a fresh fiber: the caller's continuation goes to the slot it switched from.
 inline void arrive(switch_slot& self, fiber&& caller) noexcept {
+  arrived(self);
   if (self.from != nullptr) self.from->cont = std::move(caller);
 }
 

@@ -137,6 +137,7 @@ class frame_base {
   // --- body side -----------------------------------------------------------------------------
   void check_running_here(const char* what) const;
   void suspend_yield();
+  void check_yield_allowed();
   // Before an await: refuses it where the body may not wait; returns the await's number.
   unsigned prepare_await();
   // Suspends the body in an Asio operation; `start` runs on the resuming stack once suspended.
@@ -204,6 +205,9 @@ class frame_base {
   bool awaiting_ = false;
   bool unwinding_ = false;
   bool hooks_captured_ = false;
+  // An aclose was started on it (CPython's ag_closed): a later aclose is a no-op, and a drop neither
+  // calls the finalizer nor schedules a close.
+  bool closed_ = false;
   std::unique_ptr<std::function<void(generator_ref)>> finalizer_;  // captured, until called
   // The context's record of its live generators (asyncgen_service.hpp), when this one is in it.
   std::shared_ptr<registry_state> registry_;
@@ -287,7 +291,9 @@ ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
   return *bottom_;
 }
 
-ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
+// A body yielding (by yield_, or by yield_from_ passing on its delegate's first value) while it is
+// being closed: the close fails with "ignored GeneratorExit".
+ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_yield_allowed() {
   if (mode_ == resume_mode::close_sync) {
     close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
     unwinding_ = true;
@@ -297,6 +303,10 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
     // Python leaves the generator suspended at the offending yield.
     *error_out_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
   }
+}
+
+ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
+  check_yield_allowed();
   state_ = frame_state::suspended;
   compat::switch_to(self_, hand_back());
   on_yield_resumed();

@@ -132,14 +132,39 @@ struct op_completion {
   value_t<Y> value;
 };
 
+// A generator's executor, kept by value until a completion is submitted: its frame may be gone by
+// then (an operation moves along a yield_from_ chain whose delegates end). The io_context executor
+// when it wraps one (a copy costs nothing: no work is counted), else the type-erased one.
+class generator_executor {
+ public:
+  explicit generator_executor(const frame_base& frame) {
+    if (frame.io_ex_ != nullptr) {
+      io_.emplace(*frame.io_ex_);
+    } else {
+      any_ = frame.ex_;
+    }
+  }
+  template <class Use>
+  void use(Use&& use) const {
+    if (io_) {
+      use(*io_);
+    } else {
+      use(any_);
+    }
+  }
+
+ private:
+  compat::optional<boost::asio::io_context::executor_type> io_;
+  boost::asio::any_io_executor any_;
+};
+
 // Where a handler_op completes: the generator's executor when the handler has none of its own, or
-// one equal to it; otherwise the handler's, kept with work on it. The generator's has work while
-// the operation is pending (the posted start, or the Asio operation its body awaits) and needs no
-// copy: the frame completes its operations, so it outlives the completion's submission.
+// one equal to it (which has work while the operation is pending: the posted start, or the Asio
+// operation its body awaits); otherwise the handler's, kept with work on it.
 template <class Handler, bool OwnExecutor = has_own_executor<Handler>::value>
 class completion_executor {
  public:
-  completion_executor(const Handler& handler, const frame_base& frame) : frame_(&frame) {
+  completion_executor(const Handler& handler, const frame_base& frame) : generator_(frame) {
     executor_type ex = boost::asio::get_associated_executor(handler, frame.ex_);
     if (!(ex == frame.ex_)) {
       other_.emplace(std::move(ex));
@@ -151,27 +176,27 @@ class completion_executor {
     if (other_) {
       with_executor(*other_, use);
     } else {
-      with_executor(*frame_, use);
+      generator_.use(use);
     }
   }
 
  private:
   using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
-  const frame_base* frame_;
+  generator_executor generator_;
   compat::optional<executor_type> other_;
   compat::optional<compat::tracked_executor_t<executor_type>> work_;
 };
 template <class Handler>
 class completion_executor<Handler, false> {
  public:
-  completion_executor(const Handler&, const frame_base& frame) noexcept : frame_(&frame) {}
+  completion_executor(const Handler&, const frame_base& frame) : generator_(frame) {}
   template <class Use>
   void use(Use&& use) const {
-    with_executor(*frame_, use);
+    generator_.use(use);
   }
 
  private:
-  const frame_base* frame_;
+  generator_executor generator_;
 };
 
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_BEGIN

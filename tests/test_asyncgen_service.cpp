@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -251,4 +252,25 @@ TEST_CASE("an io_context destroyed under 100 live generators frees every one wit
   CHECK(cleanups == 50);  // their stacks were unwound...
   CHECK(awaits_run == 0);  // ...without running an await
   CHECK(resumed_after_await == 0);
+}
+
+TEST_CASE("an operation on a started generator whose io_context was destroyed throws misuse_error at once") {
+  std::vector<ag::async_generator<int>> survivors;
+  {
+    asio::io_context io;
+    survivors.push_back(async_range(io, 3));
+    CHECK(anext(io, survivors.back()).value == 0);
+  }
+  auto& g = survivors.back();
+  CHECK_THROWS_WITH_AS(g.anext([](std::exception_ptr, int) {}),
+                       "anext: the generator's execution context was destroyed", ag::misuse_error);
+  CHECK_THROWS_WITH_AS(g.aclose([](std::exception_ptr) {}),
+                       "aclose: the generator's execution context was destroyed", ag::misuse_error);
+  asio::io_context other;
+  auto consumer = ag::make_async_generator<int>(other, [&](ag::context<int> co) {
+    CHECK_THROWS_WITH_AS(g.athrow(std::make_exception_ptr(std::out_of_range("e")), co),
+                         "athrow: the generator's execution context was destroyed", ag::misuse_error);
+  });
+  consumer.anext([](std::exception_ptr, int) {});
+  other.run();
 }

@@ -94,6 +94,14 @@ class cancel_forwarder {
 };
 #endif
 
+// An operation on a generator whose execution context was destroyed (it had started, so the
+// context's service knows it) cannot run, nor complete on that context: refused at once.
+inline void check_context_alive(const frame_base& frame, op_kind kind) {
+  if (!frame.context_gone_) return;
+  static const char* const names[] = {"anext", "asend", "athrow", "aclose"};
+  throw misuse_error(std::string(names[static_cast<int>(kind)]) + ": the generator's execution context was destroyed");
+}
+
 template <class Y, class S>
 struct value_op : op_base {
   value_op(complete_fn fn, op_kind k) noexcept : op_base(fn, k, &yielded, &sent) {}
@@ -360,6 +368,7 @@ class op_initiation {
                                                                       value_t<Y>()});
       return;
     }
+    check_context_alive(*frame_, kind);
     auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), kind, *frame_);
     op->enable_cancellation(*frame_, &frame_->cancel_state_);
     op->sent = std::move(sent);
@@ -377,6 +386,7 @@ class op_initiation {
   template <class Token>
   ASYNC_GENERATOR_ALWAYS_INLINE direct_result direct(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
     if (frame_ == nullptr) throw empty_generator_error();
+    check_context_alive(*frame_, kind);
     frame_base& consumer = co.frame();
     if (!frame_->shares_executor_with(consumer)) return await_via_handler(co, kind, std::move(sent), std::move(thrown), signature_tag());
     consumer.check_running_here("await");
@@ -398,6 +408,7 @@ class op_initiation {
   template <class Executor>
   ASYNC_GENERATOR_ALWAYS_INLINE direct_result from_yield(const boost::asio::basic_yield_context<Executor>& yield, op_kind kind,
                                                          value_t<S> sent, std::exception_ptr thrown) const {
+    if (frame_ != nullptr) check_context_alive(*frame_, kind);
     if (frame_ == nullptr || !running_on_executor(*frame_)) {
       return on_yield::initiate(yield, *this, kind, std::move(sent), std::move(thrown));
     }

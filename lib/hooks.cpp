@@ -52,6 +52,9 @@ bool frame_base::finalize() noexcept {
   if (state_ != frame_state::suspended || !finalizer_ || closed_) return false;
   std::unique_ptr<asyncgen_hook> finalizer = std::move(finalizer_);
   refs_.store(1, std::memory_order_relaxed);  // resurrected: the finalizer's handle owns it now
+  // The finalizer may drop that handle: this frame lives until the call is over (then, dropped, it
+  // is destroyed as any dropped generator, without a second finalizer call).
+  frame_ptr<frame_base> keep(this);
   try {
     (*finalizer)(generator_ref(frame_ptr<frame_base>(this, false)));
   } catch (...) {

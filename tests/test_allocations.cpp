@@ -59,6 +59,12 @@ struct allocation_window {
   long during() const { return at_end - at_start; }
 };
 
+// The window was closed (every item came) and saw no allocation.
+void check_none_during(const allocation_window& w) {
+  CHECK(w.at_end >= 0);
+  CHECK(w.during() == 0);
+}
+
 const auto naturals = ag::make_generator_function<int, int>([](ag::context<int, int> co) {
   for (int i = 0;; ++i) ag::yield_(co, i);
 });
@@ -108,24 +114,47 @@ allocation_window consume_in_a_body(Make make) {
   return window;
 }
 
+// Consumes items through callback handlers, each asking for the next.
+template <class Make>
+allocation_window consume_by_callbacks(Make make) {
+  asio::io_context io;
+  allocation_window window;
+  auto gen = make(io);
+  gen.anext(next_item<decltype(gen)>{&gen, &window});
+  io.run();
+  return window;
+}
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+// Consumes items from an asio::spawn coroutine.
+template <class Make>
+allocation_window consume_in_spawn(Make make) {
+  asio::io_context io;
+  allocation_window window;
+  auto gen = make(io);
+  asio::spawn(io, [&](asio::yield_context yield) {
+    while (!window.item()) gen.anext(yield);
+  }, asio::detached);
+  io.run();
+  return window;
+}
+#endif
+
 }  // namespace
 
 TEST_CASE("anext from a generator body allocates nothing per item") {
   allocation_window w = consume_in_a_body([](asio::io_context& io) { return naturals(io); });
-  CHECK(w.at_end >= 0);
-  CHECK(w.during() == 0);
+  check_none_during(w);
 }
 
 TEST_CASE("anext through a yield_from_ chain 4 deep allocates nothing per item") {
   allocation_window w = consume_in_a_body([](asio::io_context& io) { return delegating(io, 4); });
-  CHECK(w.at_end >= 0);
-  CHECK(w.during() == 0);
+  check_none_during(w);
 }
 
 TEST_CASE("a body awaiting an Asio operation before each item allocates nothing per item") {
   allocation_window w = consume_in_a_body([](asio::io_context& io) { return posting_naturals(io); });
-  CHECK(w.at_end >= 0);
-  CHECK(w.during() == 0);
+  check_none_during(w);
 }
 
 TEST_CASE("asend from a generator body allocates nothing per item") {
@@ -138,8 +167,7 @@ TEST_CASE("asend from a generator body allocates nothing per item") {
   });
   consumer.anext([](std::exception_ptr, int) {});
   io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(window);
 }
 
 TEST_CASE("aiter in a generator body allocates nothing per item") {
@@ -154,28 +182,15 @@ TEST_CASE("aiter in a generator body allocates nothing per item") {
   });
   consumer.anext([](std::exception_ptr, int) {});
   io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(window);
 }
 
 TEST_CASE("anext with a callback handler allocates nothing per item") {
-  asio::io_context io;
-  allocation_window window;
-  auto gen = naturals(io);
-  gen.anext(next_item<decltype(gen)>{&gen, &window});
-  io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(consume_by_callbacks([](asio::io_context& io) { return naturals(io); }));
 }
 
 TEST_CASE("anext with a callback handler on a generator awaiting before each item allocates nothing per item") {
-  asio::io_context io;
-  allocation_window window;
-  auto gen = posting_naturals(io);
-  gen.anext(next_item<decltype(gen)>{&gen, &window});
-  io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(consume_by_callbacks([](asio::io_context& io) { return posting_naturals(io); }));
 }
 
 TEST_CASE("async_for_each allocates nothing per item") {
@@ -190,33 +205,16 @@ TEST_CASE("async_for_each allocates nothing per item") {
       });
   io.run();
   CHECK(done);
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(window);
 }
 
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
 TEST_CASE("anext from an asio::spawn coroutine allocates nothing per item") {
-  asio::io_context io;
-  allocation_window window;
-  auto gen = naturals(io);
-  asio::spawn(io, [&](asio::yield_context yield) {
-    while (!window.item()) gen.anext(yield);
-  }, asio::detached);
-  io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(consume_in_spawn([](asio::io_context& io) { return naturals(io); }));
 }
 
 TEST_CASE("anext from an asio::spawn coroutine on a generator awaiting before each item allocates nothing per item") {
-  asio::io_context io;
-  allocation_window window;
-  auto gen = posting_naturals(io);
-  asio::spawn(io, [&](asio::yield_context yield) {
-    while (!window.item()) gen.anext(yield);
-  }, asio::detached);
-  io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(consume_in_spawn([](asio::io_context& io) { return posting_naturals(io); }));
 }
 #endif
 
@@ -235,8 +233,7 @@ TEST_CASE("anext with asio::deferred allocates nothing per item") {
   };
   gen.anext(asio::deferred)(step{&gen, &window});
   io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(window);
 }
 #endif
 
@@ -249,7 +246,6 @@ TEST_CASE("anext with asio::use_awaitable allocates nothing per item") {
     while (!window.item()) co_await gen.anext(asio::use_awaitable);
   }, asio::detached);
   io.run();
-  CHECK(window.at_end >= 0);
-  CHECK(window.during() == 0);
+  check_none_during(window);
 }
 #endif

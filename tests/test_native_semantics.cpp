@@ -222,18 +222,27 @@ TEST_CASE("athrow of generator_exit at a plain yield propagates it, ends iterati
   }
 }
 
-TEST_CASE("aclose where the body yields after generator_exit fails with 'async generator ignored GeneratorExit', leaving it at that yield") {
-  // test_aclose_yielding checks the message and a second aclose; Python 3.13 also resumes the body
-  // from the offending yield on the next anext.
-  asio::io_context io;
-  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
+namespace {
+// Yields 1; closed there, it records that and yields 2; then yields 3.
+ag::async_generator<int> yields_again_when_closed(asio::io_context& io, std::vector<std::string>& events) {
+  return ag::make_async_generator<int>(io, [&events](ag::context<int> co) {
     try {
       ag::yield_(co, 1);
     } catch (const ag::generator_exit&) {
+      events.push_back("caught generator_exit");
       ag::yield_(co, 2);
     }
     ag::yield_(co, 3);
   });
+}
+}  // namespace
+
+TEST_CASE("aclose where the body yields after generator_exit fails with 'async generator ignored GeneratorExit', leaving it at that yield") {
+  // test_aclose_yielding checks the message and a second aclose; Python 3.13 also resumes the body
+  // from the offending yield on the next anext.
+  asio::io_context io;
+  std::vector<std::string> events;
+  auto g = yields_again_when_closed(io, events);
   CHECK(anext(io, g).value == 1);
   CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
   CHECK(anext(io, g).value == 3);
@@ -243,15 +252,7 @@ TEST_CASE("aclose where the body yields after generator_exit fails with 'async g
 TEST_CASE("after an aclose that failed because the body yielded, a second aclose is a no-op and anext resumes the body (C-123)") {
   asio::io_context io;
   std::vector<std::string> events;
-  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
-    try {
-      ag::yield_(co, 1);
-    } catch (const ag::generator_exit&) {
-      events.push_back("caught generator_exit");
-      ag::yield_(co, 2);
-    }
-    ag::yield_(co, 3);
-  });
+  auto g = yields_again_when_closed(io, events);
   CHECK(anext(io, g).value == 1);
   CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
   CHECK_FALSE(aclose(io, g));
@@ -261,14 +262,8 @@ TEST_CASE("after an aclose that failed because the body yielded, a second aclose
 
 TEST_CASE("after an aclose that failed because the body yielded, athrow raises an empty stop_async_iteration, as CPython's ag_closed does") {
   asio::io_context io;
-  auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
-    try {
-      ag::yield_(co, 1);
-    } catch (const ag::generator_exit&) {
-      ag::yield_(co, 2);
-    }
-    ag::yield_(co, 3);
-  });
+  std::vector<std::string> events;
+  auto g = yields_again_when_closed(io, events);
   CHECK(anext(io, g).value == 1);
   CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
   CHECK(is_empty_stop(athrow(io, g, std::out_of_range("e")).error));

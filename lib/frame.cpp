@@ -35,16 +35,6 @@ class frame_stack {
   stack_policy policy_;
 };
 
-bool is_stop(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const stop_async_iteration&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 const char* running_message(op_kind kind) noexcept {
   switch (kind) {
     case op_kind::athrow:

@@ -249,20 +249,27 @@ TEST_CASE("a body recursing through 160 KiB of stack works with a 256 KiB carved
   CHECK(o.value > static_cast<int>(150 * kib));
 }
 
+namespace {
+// The first anext's error for a stack of 4 GiB, in a child process limited to 2 GiB of address space.
+std::string first_anext_error_beyond_the_address_space(ag::stack_policy policy) {
+  child_outcome out = run_in_child([policy] {
+    struct rlimit limit;
+    ::getrlimit(RLIMIT_AS, &limit);
+    limit.rlim_cur = 2048ul * 1024 * 1024;
+    ::setrlimit(RLIMIT_AS, &limit);
+    std::printf("%s\n", first_anext_error(ag::stack_options{4096ul * 1024 * 1024, policy}).c_str());
+  });
+  CHECK(WIFEXITED(out.status));
+  return out.output;
+}
+}  // namespace
+
 TEST_CASE("a guarded stack that cannot be mapped fails the first anext with stack_exhausted, naming the options") {
 #if ASYNC_GENERATOR_TSAN
   MESSAGE("not under ThreadSanitizer: its shadow memory needs more address space than the limit set here");
   return;
 #endif
-  child_outcome out = run_in_child([] {
-    struct rlimit limit;
-    ::getrlimit(RLIMIT_AS, &limit);
-    limit.rlim_cur = 2048ul * 1024 * 1024;  // 2 GiB of address space: the stack below asks for 4
-    ::setrlimit(RLIMIT_AS, &limit);
-    std::printf("%s\n", first_anext_error(ag::stack_options{4096ul * 1024 * 1024}).c_str());
-  });
-  CHECK(WIFEXITED(out.status));
-  CHECK(out.output ==
+  CHECK(first_anext_error_beyond_the_address_space(ag::stack_policy::guarded) ==
         "cannot map a generator stack of 4294967296 bytes: Cannot allocate memory (memory or vm.max_map_count "
         "exhausted; lower the stack size with stack_options::size or set_default_stack_size, use "
         "stack_policy::carved, or raise vm.max_map_count)\n");
@@ -273,15 +280,7 @@ TEST_CASE("a carved stack that cannot be mapped fails the first anext with stack
   MESSAGE("not under ThreadSanitizer: its shadow memory needs more address space than the limit set here");
   return;
 #endif
-  child_outcome out = run_in_child([] {
-    struct rlimit limit;
-    ::getrlimit(RLIMIT_AS, &limit);
-    limit.rlim_cur = 2048ul * 1024 * 1024;
-    ::setrlimit(RLIMIT_AS, &limit);
-    std::printf("%s\n", first_anext_error(ag::stack_options{4096ul * 1024 * 1024, ag::stack_policy::carved}).c_str());
-  });
-  CHECK(WIFEXITED(out.status));
-  CHECK(out.output ==
+  CHECK(first_anext_error_beyond_the_address_space(ag::stack_policy::carved) ==
         "cannot map a block of 4294967296 bytes for carved generator stacks: Cannot allocate memory (memory "
         "exhausted; lower the stack size with stack_options::size or set_default_stack_size)\n");
 }

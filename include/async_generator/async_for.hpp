@@ -72,16 +72,6 @@ async_range<Generator, typename std::decay<Token>::type> aiter(Generator& gen, T
 
 namespace detail {
 
-inline bool is_stop(const std::exception_ptr& e) {
-  try {
-    std::rethrow_exception(e);
-  } catch (const stop_async_iteration&) {
-    return true;
-  } catch (...) {
-    return false;
-  }
-}
-
 template <class Generator, class Function, class Handler>
 class for_each_op {
  public:

@@ -98,6 +98,19 @@ constexpr const char* didnt_stop = "generator didn't stop";
 constexpr const char* didnt_stop_after_athrow = "generator didn't stop after athrow()";
 }  // namespace errors
 
+namespace detail {
+// Whether `e` holds a stop_async_iteration.
+inline bool is_stop(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const stop_async_iteration&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+}  // namespace detail
+
 }  // namespace async_generator
 
 #endif

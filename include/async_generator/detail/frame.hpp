@@ -94,6 +94,18 @@ class frame_base {
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy();
   }
+  // An initiating function that runs the body on its own stack (a callback's, asio::spawn's) pins
+  // the frame for that run instead of counting a reference, an atomic pair per item: a drop of the
+  // last handle meanwhile, which only that run can make, is carried out when it unpins.
+  bool pin() noexcept {
+    const bool outer = pinned_;
+    pinned_ = true;
+    return outer;
+  }
+  void unpin(bool outer) noexcept {
+    pinned_ = outer;
+    if (!outer && drop_deferred_) drop_now();
+  }
 
   // --- consumer side -------------------------------------------------------------------------
   // Applies Python's rules for starting `kind` on this generator now. Returns the generator whose
@@ -208,6 +220,8 @@ class frame_base {
   // An aclose was started on it (CPython's ag_closed): a later aclose is a no-op, and a drop neither
   // calls the finalizer nor schedules a close.
   bool closed_ = false;
+  bool pinned_ = false;
+  bool drop_deferred_ = false;  // the last handle was dropped while pinned
   std::unique_ptr<std::function<void(generator_ref)>> finalizer_;  // captured, until called
   // The context's record of its live generators (asyncgen_service.hpp), when this one is in it.
   std::shared_ptr<registry_state> registry_;
@@ -225,6 +239,7 @@ class frame_base {
 
  private:
   void destroy() noexcept;
+  void drop_now() noexcept;
   void capture_hooks();
   friend class registry_state;
   // Calls the captured finalizer of a dropped generator that started and has not finished, which

@@ -166,6 +166,19 @@ class generator_executor {
   boost::asio::any_io_executor any_;
 };
 
+// Whether `ex` is the generator's executor. A type-erased one (a coroutine's, as use_awaitable's
+// handler has) is compared by the io_context executor it wraps, without a type-erased equality.
+template <class Executor>
+bool same_executor(const Executor& ex, const frame_base& frame) {
+  return ex == frame.ex_;
+}
+inline bool same_executor(const boost::asio::any_io_executor& ex, const frame_base& frame) {
+  if (frame.io_ex_ != nullptr) {
+    if (const boost::asio::io_context::executor_type* io = compat::io_executor_of(ex)) return *io == *frame.io_ex_;
+  }
+  return ex == frame.ex_;
+}
+
 // Where a handler_op completes: the generator's executor when the handler has none of its own, or
 // one equal to it (which has work while the operation is pending: the posted start, or the Asio
 // operation its body awaits); otherwise the handler's, kept with work on it.
@@ -174,7 +187,7 @@ class completion_executor {
  public:
   completion_executor(const Handler& handler, const frame_base& frame) : generator_(frame) {
     executor_type ex = boost::asio::get_associated_executor(handler, frame.ex_);
-    if (!(ex == frame.ex_)) {
+    if (!same_executor(ex, frame)) {
       other_.emplace(std::move(ex));
       work_.emplace(compat::track_work(*other_));
     }
@@ -263,6 +276,17 @@ class handler_op final : public value_op<Y, S> {
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
 
 
+// Completes an operation that never had to wait in a handler_op.
+template <class Y, bool WithValue, class Handler>
+void post_completion(Handler&& handler, const frame_base& frame, std::exception_ptr error, value_t<Y> value) {
+  using handler_type = typename std::decay<Handler>::type;
+  completion_executor<handler_type> executor(handler, frame);
+  executor.use([&](const auto& e) {
+    boost::asio::post(e, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
+                                                                   std::move(value)});
+  });
+}
+
 // Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
 // context went away), it destroys the operation without calling its handler, as Asio does.
 class start_job {
@@ -304,6 +328,29 @@ handler_op<typename std::decay<Handler>::type, Y, S, WithValue>* make_handler_op
     throw;
   }
 }
+
+// Pins a frame for the run of its body on the current stack (frame_base::pin).
+class frame_pin {
+ public:
+  explicit frame_pin(frame_base& frame) noexcept : frame_(&frame), outer_(frame.pin()) {}
+  frame_pin(const frame_pin&) = delete;
+  frame_pin& operator=(const frame_pin&) = delete;
+  ~frame_pin() {
+    if (frame_ != nullptr) frame_->unpin(outer_);
+  }
+  // From here a reference holds the frame (an operation that waits in an await holds its generator,
+  // as a running Python coroutine does): a drop deferred meanwhile passes to that reference.
+  frame_ptr<frame_base> hold() noexcept {
+    frame_ptr<frame_base> held(frame_);
+    frame_->unpin(outer_);
+    frame_ = nullptr;
+    return held;
+  }
+
+ private:
+  frame_base* frame_;
+  bool outer_;
+};
 
 // Runs `start` (which runs the body) inside the initiating function of `op`: a completion of `op`
 // meanwhile is posted, never dispatched.
@@ -369,16 +416,15 @@ class op_initiation {
       return;
     }
     check_context_alive(*frame_, kind);
+    if (running_on_executor(*frame_)) {
+      run_here(std::forward<Handler>(handler), kind, std::move(sent), std::move(thrown));
+      return;
+    }
     auto* op = make_handler_op<Handler, Y, S, WithValue>(std::forward<Handler>(handler), kind, *frame_);
     op->enable_cancellation(*frame_, &frame_->cancel_state_);
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
-    if (running_on_executor(*frame_)) {
-      // Already on the generator's executor: the body runs now, and only the completion hops.
-      start_initiating(*frame_, op, [&] { frame_->start_op(op); });
-    } else {
-      with_executor(*frame_, [&](const auto& e) { boost::asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
-    }
+    with_executor(*frame_, [&](const auto& e) { boost::asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
   }
 
   // A generator body consuming this generator: when both run on the same executor, the consumer's
@@ -395,6 +441,7 @@ class op_initiation {
     if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
       target->value_out_ = WithValue ? &value : nullptr;
       target->sent_in_ = &sent;
+      frame_pin pin(*frame_);
       target->resume_from(consumer);
     }
     if (error) std::rethrow_exception(error);
@@ -424,7 +471,9 @@ class op_initiation {
       target->sent_in_ = &sent;
       native_stack ns;
       ns.holder = target;
+      frame_pin pin(*frame_);
       if (!target->run_until_suspended(ns)) {
+        frame_ptr<frame_base> held = pin.hold();
         return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{&ns, frame_});
       }
     }
@@ -434,6 +483,31 @@ class op_initiation {
 #endif
 
  private:
+  // Already on the generator's executor: the body runs now, switched to from this stack as from an
+  // asio::spawn coroutine's. The handler waits in an operation only if the body awaits; a yield or
+  // an end completes it by the one post Asio requires.
+  template <class Handler>
+  void run_here(Handler&& handler, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
+    std::exception_ptr error;
+    value_t<Y> value{};
+    frame_pin pin(*frame_);
+    if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
+      target->op_ = nullptr;
+      target->consumer_ = nullptr;
+      target->cancel_ = &frame_->cancel_state_;  // as from asio::spawn
+      target->value_out_ = WithValue ? &value : nullptr;
+      target->sent_in_ = &sent;
+      native_stack ns;
+      ns.holder = target;
+      if (!target->run_until_suspended(ns)) {
+        frame_ptr<frame_base> held = pin.hold();
+        pending_await_initiation<Y, S, WithValue>{&ns, frame_}(std::forward<Handler>(handler));
+        return;
+      }
+    }
+    post_completion<Y, WithValue>(std::forward<Handler>(handler), *frame_, std::move(error), std::move(value));
+  }
+
   struct signature_tag {};
   template <class Token>
   direct_result await_via_handler(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown,

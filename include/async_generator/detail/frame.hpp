@@ -112,6 +112,20 @@ class frame_base {
   // body must run: this one, or the innermost of the yield_from_ chain it delegates to (the
   // operation's error now goes to *error_out). Returns null when the outcome is already in *error_out.
   frame_base* begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
+  // begin(), with the usual case of a body consuming another generator inline: anext on a
+  // generator suspended at a yield of its own.
+  ASYNC_GENERATOR_ALWAYS_INLINE frame_base* begin_from_body(op_kind kind, std::exception_ptr thrown,
+                                                            std::exception_ptr* error_out) {
+    if (kind != op_kind::anext || state_ != frame_state::suspended || delegate_ != nullptr) {
+      return begin(kind, std::move(thrown), error_out);
+    }
+    mode_ = resume_mode::next;
+    kind_ = kind;
+    state_ = frame_state::running;
+    error_out_ = error_out;
+    entry_ = this;
+    return this;
+  }
   // PEP 525: the first call of an operation captures this thread's hooks (runs firstiter).
   void first_use() {
     if (!hooks_captured_) capture_hooks();

@@ -438,7 +438,7 @@ class op_initiation {
     consumer.check_running_here("await");
     std::exception_ptr error;
     value_t<Y> value{};
-    if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
+    if (frame_base* target = frame_->begin_from_body(kind, std::move(thrown), &error)) {
       target->value_out_ = WithValue ? &value : nullptr;
       target->sent_in_ = &sent;
       frame_pin pin(*frame_);

@@ -276,17 +276,6 @@ class handler_op final : public value_op<Y, S> {
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
 
 
-// Completes an operation that never had to wait in a handler_op.
-template <class Y, bool WithValue, class Handler>
-void post_completion(Handler&& handler, const frame_base& frame, std::exception_ptr error, value_t<Y> value) {
-  using handler_type = typename std::decay<Handler>::type;
-  completion_executor<handler_type> executor(handler, frame);
-  executor.use([&](const auto& e) {
-    boost::asio::post(e, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
-                                                                   std::move(value)});
-  });
-}
-
 // Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
 // context went away), it destroys the operation without calling its handler, as Asio does.
 class start_job {
@@ -337,6 +326,12 @@ class frame_pin {
   frame_pin& operator=(const frame_pin&) = delete;
   ~frame_pin() {
     if (frame_ != nullptr) frame_->unpin(outer_);
+  }
+  // Unpins now (which may carry out a deferred drop: the frame may be gone).
+  void release() noexcept {
+    frame_base* frame = frame_;
+    frame_ = nullptr;
+    frame->unpin(outer_);
   }
   // From here a reference holds the frame (an operation that waits in an await holds its generator,
   // as a running Python coroutine does): a drop deferred meanwhile passes to that reference.
@@ -505,7 +500,15 @@ class op_initiation {
         return;
       }
     }
-    post_completion<Y, WithValue>(std::forward<Handler>(handler), *frame_, std::move(error), std::move(value));
+    // Unpinned before the completion is posted: another thread of the io_context may run the
+    // handler at once, and the handler start the next operation.
+    using handler_type = typename std::decay<Handler>::type;
+    completion_executor<handler_type> executor(handler, *frame_);
+    pin.release();
+    executor.use([&](const auto& e) {
+      boost::asio::post(e, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
+                                                                     std::move(value)});
+    });
   }
 
   struct signature_tag {};

@@ -1,5 +1,7 @@
 // The benchmark program: prints `bench <case> <ns_per_item>`, every case measured in the same run,
-// each the median of several repetitions.
+// each the median of several repetitions. The repetitions are interleaved (each round runs every
+// case once), so a slow spell of a shared machine falls on all cases alike and the ratios between
+// them hold better than the absolute numbers.
 #include <async_generator.hpp>
 
 #include <boost/asio/detached.hpp>
@@ -40,15 +42,14 @@ long items = 1000000;
 int repetitions = 5;
 volatile long sink = 0;
 
-template <class F>
-double measure(F&& run_once) {
-  std::vector<double> samples;
-  for (int r = 0; r < repetitions; ++r) {
-    const auto t0 = clock_type::now();
-    run_once();
-    const auto t1 = clock_type::now();
-    samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(items));
-  }
+double ns_per_item(void (*run_once)()) {
+  const auto t0 = clock_type::now();
+  run_once();
+  const auto t1 = clock_type::now();
+  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(items);
+}
+
+double median(std::vector<double> samples) {
   std::sort(samples.begin(), samples.end());
   return samples[samples.size() / 2];
 }
@@ -58,11 +59,16 @@ void report(const char* name, double ns) {
   std::fflush(stdout);
 }
 
-void raw_fiber() {
-  ctx::fiber f(std::allocator_arg, ctx::protected_fixedsize_stack(64 * 1024), [](ctx::fiber&& caller) {
+// A fiber that switches back each time it is resumed.
+ctx::fiber echo_fiber() {
+  return ctx::fiber(std::allocator_arg, ctx::protected_fixedsize_stack(64 * 1024), [](ctx::fiber&& caller) {
     for (;;) caller = std::move(caller).resume();
     return std::move(caller);
   });
+}
+
+void raw_fiber() {
+  ctx::fiber f = echo_fiber();
   for (long i = 0; i < items; ++i) f = std::move(f).resume();
   // f is left suspended: its destructor unwinds it
 }
@@ -79,6 +85,27 @@ void post_hop() {
   asio::io_context io;
   long done = 0;
   asio::post(io, hop{&io, &done});
+  io.run();
+  sink = done;
+}
+
+// The floor of any callback consumer of a fiber: one post hop whose handler also makes one raw
+// fiber round trip. A switch costs more here than in raw_fiber's tight loop: its returns cross the
+// handler's frames, which the processor mispredicts.
+void post_fiber_hop() {
+  struct hop {
+    asio::io_context* io;
+    ctx::fiber* fiber;
+    long* done;
+    void operator()() const {
+      *fiber = std::move(*fiber).resume();
+      if (++*done < items) asio::post(*io, *this);
+    }
+  };
+  ctx::fiber f = echo_fiber();
+  asio::io_context io;
+  long done = 0;
+  asio::post(io, hop{&io, &f, &done});
   io.run();
   sink = done;
 }
@@ -142,7 +169,11 @@ void lifecycle_default() {
   io.run();
 }
 
-// A callback consumer, as an Asio composed operation would be: the handler asks for the next item.
+// A callback consumer, as an Asio composed operation is: the handler asks for the next item and, if
+// `Continuation`, says it continues the handler before it (asio_handler_is_continuation, as Asio's
+// composed operations, async_read's for one, say of their intermediate handlers); otherwise it
+// answers as a plain function object does, which Asio treats as a new chain at each step.
+template <bool Continuation>
 struct next_item {
   ag::async_generator<long>* gen;
   long* sum;
@@ -151,13 +182,15 @@ struct next_item {
     *sum += v;
     gen->anext(*this);
   }
+  friend bool asio_handler_is_continuation(next_item*) { return Continuation; }
 };
 
+template <class Consumer>
 void anext_callback() {
   asio::io_context io;
   auto gen = counter(io, items);
   long sum = 0;
-  gen.anext(next_item{&gen, &sum});
+  gen.anext(Consumer{&gen, &sum});
   io.run();
   sink = sum;
 }
@@ -241,28 +274,39 @@ int main(int argc, char** argv) {
       only.push_back(argv[i]);
     }
   }
-  auto run = [&](const char* name, void (*fn)()) {
-    if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) return;
-    report(name, measure(fn));
+  struct bench_case {
+    const char* name;
+    void (*run_once)();
+    std::vector<double> samples;
   };
-  run("raw_fiber", raw_fiber);
-  run("post_hop", post_hop);
+  std::vector<bench_case> cases;
+  auto add = [&](const char* name, void (*fn)()) {
+    if (only.empty() || std::find(only.begin(), only.end(), name) != only.end()) cases.push_back({name, fn, {}});
+  };
+  add("raw_fiber", raw_fiber);
+  add("post_hop", post_hop);
+  add("post_fiber_hop", post_fiber_hop);
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
-  run("spawn_post", spawn_post);
-  run("spawn_channel", spawn_channel);
-  run("anext_spawn", anext_spawn);
+  add("spawn_post", spawn_post);
+  add("spawn_channel", spawn_channel);
+  add("anext_spawn", anext_spawn);
 #endif
-  run("anext_fiber", consume_from_fiber<0>);
-  run("anext_callback", anext_callback);
+  add("anext_fiber", consume_from_fiber<0>);
+  add("anext_callback", anext_callback<next_item<true>>);
+  add("anext_callback_plain", anext_callback<next_item<false>>);
 #if ASYNC_GENERATOR_HAS_CO_AWAIT
-  run("coro20", coro20);
-  run("anext_awaitable", anext_awaitable);
+  add("coro20", coro20);
+  add("anext_awaitable", anext_awaitable);
 #endif
-  run("lifecycle_raw_pooled", lifecycle_raw_pooled);
-  run("lifecycle_default", lifecycle_default);
-  run("yield_from_depth_1", consume_from_fiber<1>);
-  run("yield_from_depth_4", consume_from_fiber<4>);
-  run("yield_from_depth_16", consume_from_fiber<16>);
-  run("yield_from_depth_64", consume_from_fiber<64>);
+  add("lifecycle_raw_pooled", lifecycle_raw_pooled);
+  add("lifecycle_default", lifecycle_default);
+  add("yield_from_depth_1", consume_from_fiber<1>);
+  add("yield_from_depth_4", consume_from_fiber<4>);
+  add("yield_from_depth_16", consume_from_fiber<16>);
+  add("yield_from_depth_64", consume_from_fiber<64>);
+  for (int r = 0; r < repetitions; ++r) {
+    for (auto& c : cases) c.samples.push_back(ns_per_item(c.run_once));
+  }
+  for (const auto& c : cases) report(c.name, median(c.samples));
   return 0;
 }

@@ -150,11 +150,9 @@ void unregister_guard(const void* guard) noexcept {
   }
 }
 
-void prepare_thread_for_overflow_reports() noexcept {
+void prepare_this_thread_for_overflow_reports() noexcept {
   static thread_local alternate_stack mine;
-  static thread_local bool checked = false;
-  if (checked) return;
-  checked = true;
+  thread_prepared_for_overflow_reports() = true;
   stack_t current;
   if (::sigaltstack(nullptr, &current) != 0 || !(current.ss_flags & SS_DISABLE)) return;  // the thread has one
   void* memory = ::mmap(nullptr, alternate_stack::size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

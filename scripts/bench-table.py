@@ -13,6 +13,8 @@ RATIOS = [
     ("anext from fiber code / raw fiber round trip", "bench anext_fiber", "bench raw_fiber", 2.0),
     ("anext from asio::spawn / spawn post(yield) round trip", "bench anext_spawn", "bench spawn_post", 1.15),
     ("anext via callbacks / one post hop", "bench anext_callback", "bench post_hop", 3.0),
+    ("anext via plain callbacks (no continuation hint) / one post hop", "bench anext_callback_plain",
+     "bench post_hop", 3.0),
     ("use_awaitable consumer / asio::experimental::coro", "bench anext_awaitable", "bench coro20", 0.5),
     ("lifecycle, default policy / raw fiber on pooled_fixedsize_stack", "bench lifecycle_default",
      "bench lifecycle_raw_pooled", 3.0),

@@ -370,6 +370,35 @@ TEST_CASE("the handler is never invoked inside the initiating function") {
   }
 }
 
+// Records its completion; says it continues the handler that started it when `Continuation`.
+template <bool Continuation>
+struct recording_handler {
+  std::vector<std::string>* order;
+  void operator()(std::exception_ptr, int) const { order->push_back("completion"); }
+  friend bool asio_handler_is_continuation(recording_handler*) { return Continuation; }
+};
+
+// The order in which an anext started from a running handler completes, relative to a post made
+// just after it by the same handler.
+template <bool Continuation>
+std::vector<std::string> completion_order() {
+  asio::io_context io;
+  auto g = async_range(io, 1);
+  std::vector<std::string> order;
+  asio::post(io, [&] {
+    g.anext(recording_handler<Continuation>{&order});
+    asio::post(io, [&] { order.push_back("posted after"); });
+  });
+  io.run();
+  return order;
+}
+
+TEST_CASE("a handler that says it continues the running one is deferred, as Asio's own operations defer it") {
+  // Asio's io_context keeps deferred work in the running thread's queue until the handler returns.
+  CHECK(completion_order<true>() == std::vector<std::string>{"posted after", "completion"});
+  CHECK(completion_order<false>() == std::vector<std::string>{"completion", "posted after"});
+}
+
 TEST_CASE("an operation on an empty generator completes with empty_generator_error") {
   asio::io_context io;
   ag::async_generator<int> g;

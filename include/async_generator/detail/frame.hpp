@@ -112,10 +112,9 @@ class frame_base {
   // body must run: this one, or the innermost of the yield_from_ chain it delegates to (the
   // operation's error now goes to *error_out). Returns null when the outcome is already in *error_out.
   frame_base* begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out);
-  // begin(), with the usual case of a body consuming another generator inline: anext on a
-  // generator suspended at a yield of its own.
-  ASYNC_GENERATOR_ALWAYS_INLINE frame_base* begin_from_body(op_kind kind, std::exception_ptr thrown,
-                                                            std::exception_ptr* error_out) {
+  // begin(), with its usual case inline: anext on a generator suspended at a yield of its own.
+  ASYNC_GENERATOR_ALWAYS_INLINE frame_base* begin_inline(op_kind kind, std::exception_ptr thrown,
+                                                         std::exception_ptr* error_out) {
     if (kind != op_kind::anext || state_ != frame_state::suspended || delegate_ != nullptr) {
       return begin(kind, std::move(thrown), error_out);
     }

@@ -8,6 +8,8 @@
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
 
+#include <boost/asio/defer.hpp>
+#include <boost/asio/detail/handler_cont_helpers.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <exception>
@@ -140,16 +142,35 @@ struct op_completion {
   value_t<Y> value;
 };
 
+// Submits a completion that must not run inside the initiating function. A handler that says it
+// continues the current one (asio_handler_is_continuation, as Asio's composed operations say of
+// their intermediate handlers) is deferred, as Asio's own operations do: on an io_context, to the
+// running thread's private queue, without the lock and the work count of a post.
+template <class Executor, class Completion>
+ASYNC_GENERATOR_ALWAYS_INLINE void post_completion(const Executor& e, Completion&& completion, bool continuation) {
+  if (continuation) {
+    boost::asio::defer(e, std::forward<Completion>(completion));
+  } else {
+    boost::asio::post(e, std::forward<Completion>(completion));
+  }
+}
+template <class Handler>
+bool is_continuation(const Handler& handler) {
+  // Asio's hook takes a pointer to non-const, as Asio's own operations hold their handlers; it only reads.
+  return boost_asio_handler_cont_helpers::is_continuation(const_cast<Handler&>(handler));
+}
+
 // A generator's executor, kept by value until a completion is submitted: its frame may be gone by
 // then (an operation moves along a yield_from_ chain whose delegates end). The io_context executor
-// when it wraps one (a copy costs nothing: no work is counted), else the type-erased one.
+// when it wraps one (a copy costs nothing: no work is counted), else the type-erased one (made,
+// and destroyed, only then: that costs indirect calls).
 class generator_executor {
  public:
   explicit generator_executor(const frame_base& frame) {
     if (frame.io_ex_ != nullptr) {
       io_.emplace(*frame.io_ex_);
     } else {
-      any_ = frame.ex_;
+      any_.emplace(frame.ex_);
     }
   }
   template <class Use>
@@ -157,13 +178,13 @@ class generator_executor {
     if (io_) {
       use(*io_);
     } else {
-      use(any_);
+      use(*any_);
     }
   }
 
  private:
   compat::optional<boost::asio::io_context::executor_type> io_;
-  boost::asio::any_io_executor any_;
+  compat::optional<boost::asio::any_io_executor> any_;
 };
 
 // Whether `ex` is the generator's executor. A type-erased one (a coroutine's, as use_awaitable's
@@ -262,7 +283,7 @@ class handler_op final : public value_op<Y, S> {
     if (!invoke) return;
     executor.use([&](const auto& e) {
       if (initiating) {
-        boost::asio::post(e, std::move(completion));
+        post_completion(e, std::move(completion), is_continuation(completion.handler));
       } else {
         boost::asio::dispatch(e, std::move(completion));
       }
@@ -433,7 +454,7 @@ class op_initiation {
     consumer.check_running_here("await");
     std::exception_ptr error;
     value_t<Y> value{};
-    if (frame_base* target = frame_->begin_from_body(kind, std::move(thrown), &error)) {
+    if (frame_base* target = frame_->begin_inline(kind, std::move(thrown), &error)) {
       target->value_out_ = WithValue ? &value : nullptr;
       target->sent_in_ = &sent;
       frame_pin pin(*frame_);
@@ -456,7 +477,7 @@ class op_initiation {
     }
     std::exception_ptr error;
     value_t<Y> value{};
-    if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
+    if (frame_base* target = frame_->begin_inline(kind, std::move(thrown), &error)) {
       target->op_ = nullptr;
       target->consumer_ = nullptr;
       // The coroutine's cancellation slot is only known if the body awaits: until then, its awaits
@@ -486,7 +507,7 @@ class op_initiation {
     std::exception_ptr error;
     value_t<Y> value{};
     frame_pin pin(*frame_);
-    if (frame_base* target = frame_->begin(kind, std::move(thrown), &error)) {
+    if (frame_base* target = frame_->begin_inline(kind, std::move(thrown), &error)) {
       target->op_ = nullptr;
       target->consumer_ = nullptr;
       target->cancel_ = &frame_->cancel_state_;  // as from asio::spawn
@@ -504,10 +525,13 @@ class op_initiation {
     // handler at once, and the handler start the next operation.
     using handler_type = typename std::decay<Handler>::type;
     completion_executor<handler_type> executor(handler, *frame_);
+    const bool continuation = is_continuation(handler);
     pin.release();
     executor.use([&](const auto& e) {
-      boost::asio::post(e, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
-                                                                     std::move(value)});
+      post_completion(e,
+                      op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
+                                                                std::move(value)},
+                      continuation);
     });
   }
 

@@ -17,8 +17,16 @@ boost::context::stack_context allocate_stack(std::size_t size, stack_policy poli
 void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) noexcept;
 stack_policy resolve(stack_policy policy) noexcept;
 
-// Makes sure this thread can report an overflow: the fault handler needs a stack of its own.
-void prepare_thread_for_overflow_reports() noexcept;
+// Makes sure this thread can report an overflow: the fault handler needs a stack of its own. Asked
+// before every run from a native stack, so the answer for a thread already prepared is inline.
+void prepare_this_thread_for_overflow_reports() noexcept;
+inline bool& thread_prepared_for_overflow_reports() noexcept {
+  static thread_local bool prepared = false;
+  return prepared;
+}
+inline void prepare_thread_for_overflow_reports() noexcept {
+  if (!thread_prepared_for_overflow_reports()) prepare_this_thread_for_overflow_reports();
+}
 
 }  // namespace detail
 }  // namespace async_generator

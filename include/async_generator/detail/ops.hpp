@@ -146,18 +146,13 @@ struct op_completion {
 // continues the current one (asio_handler_is_continuation, as Asio's composed operations say of
 // their intermediate handlers) is deferred, as Asio's own operations do: on an io_context, to the
 // running thread's private queue, without the lock and the work count of a post.
-template <class Executor, class Completion>
-ASYNC_GENERATOR_ALWAYS_INLINE void post_completion(const Executor& e, Completion&& completion, bool continuation) {
-  if (continuation) {
-    boost::asio::defer(e, std::forward<Completion>(completion));
+template <class Executor, class Handler, class Y, bool WithValue>
+ASYNC_GENERATOR_ALWAYS_INLINE void post_completion(const Executor& e, op_completion<Handler, Y, WithValue>&& completion) {
+  if (boost_asio_handler_cont_helpers::is_continuation(completion.handler)) {
+    boost::asio::defer(e, std::move(completion));
   } else {
-    boost::asio::post(e, std::forward<Completion>(completion));
+    boost::asio::post(e, std::move(completion));
   }
-}
-template <class Handler>
-bool is_continuation(const Handler& handler) {
-  // Asio's hook takes a pointer to non-const, as Asio's own operations hold their handlers; it only reads.
-  return boost_asio_handler_cont_helpers::is_continuation(const_cast<Handler&>(handler));
 }
 
 // A generator's executor, kept by value until a completion is submitted: its frame may be gone by
@@ -283,7 +278,7 @@ class handler_op final : public value_op<Y, S> {
     if (!invoke) return;
     executor.use([&](const auto& e) {
       if (initiating) {
-        post_completion(e, std::move(completion), is_continuation(completion.handler));
+        post_completion(e, std::move(completion));
       } else {
         boost::asio::dispatch(e, std::move(completion));
       }
@@ -426,9 +421,9 @@ class op_initiation {
     using handler_type = typename std::decay<Handler>::type;
     if (frame_ == nullptr) {
       auto ex = boost::asio::get_associated_executor(handler);
-      boost::asio::post(ex, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler),
-                                                                      std::make_exception_ptr(empty_generator_error()),
-                                                                      value_t<Y>()});
+      post_completion(ex, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler),
+                                                                    std::make_exception_ptr(empty_generator_error()),
+                                                                    value_t<Y>()});
       return;
     }
     check_context_alive(*frame_, kind);
@@ -525,13 +520,10 @@ class op_initiation {
     // handler at once, and the handler start the next operation.
     using handler_type = typename std::decay<Handler>::type;
     completion_executor<handler_type> executor(handler, *frame_);
-    const bool continuation = is_continuation(handler);
     pin.release();
     executor.use([&](const auto& e) {
-      post_completion(e,
-                      op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
-                                                                std::move(value)},
-                      continuation);
+      post_completion(e, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(error),
+                                                                   std::move(value)});
     });
   }
 

@@ -3,24 +3,11 @@
 // case once), so a slow spell of a shared machine falls on all cases alike and the ratios between
 // them hold better than the absolute numbers.
 #include <async_generator.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/context/fiber.hpp>
 #include <boost/context/pooled_fixedsize_stack.hpp>
 #include <boost/context/protected_fixedsize_stack.hpp>
-
-#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
-#include <boost/asio/experimental/channel.hpp>
-#include <boost/asio/spawn.hpp>
-#endif
-
-#if ASYNC_GENERATOR_HAS_CO_AWAIT
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#endif
 
 #include <algorithm>
 #include <chrono>
@@ -31,7 +18,6 @@
 #include <vector>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 namespace ctx = boost::context;
 
 namespace {
@@ -124,6 +110,31 @@ void lifecycle_raw_pooled() {
   sink = ran;
 }
 
+// The floor of closing a generator suspended at a yield: C++ unwinds a stack only by an exception.
+// A raw fiber on a pooled stack, per item: made, resumed to its first suspension, unwound there by
+// one exception thrown at that point and caught at its entry, finished, destroyed.
+struct unwind_request {};
+void lifecycle_raw_unwound() {
+  ctx::pooled_fixedsize_stack stacks(64 * 1024);
+  long unwound = 0;
+  for (long i = 0; i < items; ++i) {
+    bool closing = false;
+    ctx::fiber f(std::allocator_arg, stacks, [&unwound, &closing](ctx::fiber&& caller) {
+      try {
+        caller = std::move(caller).resume();
+        if (closing) throw unwind_request();
+      } catch (const unwind_request&) {
+        ++unwound;
+      }
+      return std::move(caller);
+    });
+    f = std::move(f).resume();
+    closing = true;
+    f = std::move(f).resume();
+  }
+  sink = unwound;
+}
+
 ag::async_generator<long> counter(asio::io_context& io, long n) {
   return ag::make_async_generator<long>(io, [n](ag::context<long> co) {
     for (long i = 0; i < n; ++i) ag::yield_(co, i);
@@ -206,9 +217,9 @@ void spawn_post() {
 
 void spawn_channel() {
   asio::io_context io;
-  asio::experimental::channel<void(boost::system::error_code, long)> ch(io, 0);
+  asio::experimental::channel<void(ag::error_code, long)> ch(io, 0);
   asio::spawn(io, [&](asio::yield_context yield) {
-    for (long i = 0; i < items; ++i) ch.async_send(boost::system::error_code(), i, yield);
+    for (long i = 0; i < items; ++i) ch.async_send(ag::error_code(), i, yield);
     ch.close();
   }, asio::detached);
   asio::spawn(io, [&](asio::yield_context yield) {
@@ -299,6 +310,7 @@ int main(int argc, char** argv) {
   add("anext_awaitable", anext_awaitable);
 #endif
   add("lifecycle_raw_pooled", lifecycle_raw_pooled);
+  add("lifecycle_raw_unwound", lifecycle_raw_unwound);
   add("lifecycle_default", lifecycle_default);
   add("yield_from_depth_1", consume_from_fiber<1>);
   add("yield_from_depth_4", consume_from_fiber<4>);

@@ -2,8 +2,8 @@
 // stack, against 1,000,000 raw Boost.Context fibers on 16 KiB stacks, each suspended in its body.
 // Prints `mem <case> <resident_bytes_per_item>` and `bench <case> <ns_per_creation>`.
 #include <async_generator.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/context/fiber.hpp>
 #include <boost/context/fixedsize_stack.hpp>
 
@@ -17,7 +17,6 @@
 #include <vector>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 namespace ctx = boost::context;
 
 namespace {

@@ -7,16 +7,8 @@
 // by aclosing. When the server stalls, a timeout cancels the client's wait, down to the socket read
 // inside load_json_lines; shutdown_asyncgens then closes what is left, as asyncio.run does.
 #include <async_generator.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -31,7 +23,6 @@
 #include <tuple>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 namespace json = boost::json;
 using asio::ip::tcp;
 using std::chrono::milliseconds;
@@ -57,14 +48,14 @@ const auto load_json_lines = ag::make_generator_function<json::value, void, int>
       asio::streambuf buffer;
       std::istream input(&buffer);
       for (int lines = 0;; ++lines) {
-        boost::system::error_code ec;
+        ag::error_code ec;
         asio::async_read_until(*stream, buffer, '\n', co[ec]);
         if (ec == asio::error::eof) return lines;  // return lines: carried by StopAsyncIteration
         if (ec == asio::error::operation_aborted) {
           seen.read_cancelled = true;
           std::printf("load_json_lines: read cancelled (%s)\n", ec.message().c_str());
         }
-        if (ec) throw boost::system::system_error(ec);  // operation_aborted: asyncio's CancelledError
+        if (ec) throw ag::system_error(ec);  // operation_aborted: asyncio's CancelledError
         std::string line;
         std::getline(input, line);
         ag::yield_(co, json::parse(line));
@@ -190,7 +181,7 @@ bool next_within(Generator& gen, milliseconds limit, json::value& reading, const
   asio::steady_timer deadline(yield.get_executor(), limit);
   std::array<std::size_t, 2> order;
   std::exception_ptr error;
-  boost::system::error_code timer_error;
+  ag::error_code timer_error;
   std::tie(order, error, reading, timer_error) =
       asio::experimental::make_parallel_group(gen.anext(asio::deferred), deadline.async_wait(asio::deferred))
           .async_wait(asio::experimental::wait_for_one(), yield);

@@ -1,15 +1,11 @@
 // PEP 525's echo: asend pushes values into a generator.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <string>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 // async def echo():
 //     while True:

@@ -1,17 +1,12 @@
 // PEP 525's file_processor: iteration broken off early; closing the generator still runs its cleanup.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <exception>
 #include <string>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 const auto file_processor = ag::make_generator_function<int>([](ag::context<int> co) {
   std::printf("Opening file connection\n");

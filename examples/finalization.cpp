@@ -2,18 +2,13 @@
 // generator broken off early and dropped has its cleanup, which awaits, run on its executor; one
 // still alive at the end is closed by shutdown_asyncgens before the context goes.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <exception>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 // async def agen(): try: yield 1; yield 2 finally: await asyncio.sleep(...); print(...)
 const auto agen = ag::make_generator_function<int>([](ag::context<int> co, const char* name) {

@@ -1,21 +1,13 @@
 // The async_generator package's load_json_lines, read from a real TCP connection and consumed inside
 // `async with aclosing(...)`: leaving the loop early still closes the generator, whose cleanup runs.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <istream>
 #include <string>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 using asio::ip::tcp;
 
 struct record {
@@ -40,10 +32,10 @@ const auto load_json_lines = ag::make_generator_function<record>([](ag::context<
   std::istream input(&buffer);
   try {
     for (;;) {
-      boost::system::error_code ec;
+      ag::error_code ec;
       asio::async_read_until(*stream, buffer, '\n', co[ec]);
       if (ec == asio::error::eof) break;
-      if (ec) throw boost::system::system_error(ec);
+      if (ec) throw ag::system_error(ec);
       std::string line;
       std::getline(input, line);
       ag::yield_(co, parse_record(line));

@@ -1,16 +1,11 @@
 // PEP 525's managed_resource: aclose runs the cleanup, which itself awaits.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <exception>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 void sleep_for(ag::context<int> co, int ms) {
   asio::steady_timer timer(co.get_executor(), std::chrono::milliseconds(ms));

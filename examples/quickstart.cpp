@@ -1,11 +1,7 @@
 // The async_generator package's quickstart (an async generator, @asynccontextmanager, aclosing), line
 // for line, with the same output as the Python original.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -13,7 +9,6 @@
 #include <vector>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 // @async_generator async def my_async_generator(limit)
 const auto my_async_generator = ag::make_generator_function<int>([](ag::context<int> co, int limit) {

@@ -1,17 +1,12 @@
 // PEP 525's resilient: athrow raises an exception inside the generator, which recovers.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 const auto resilient = ag::make_generator_function<std::string>([](ag::context<std::string> co) {
   int count = 0;

@@ -1,16 +1,11 @@
 // PEP 525's ticker: yield numbers from 0 to `to` every `delay`.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <cstdio>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 // async def ticker(delay, to):
 //     for i in range(to):

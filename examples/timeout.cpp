@@ -2,13 +2,7 @@
 // the timer wins, the group cancels the anext; the cancellation reaches the timer the sensor's
 // body awaits, which handles it and gives the reading up, so the generator stays usable.
 #include <async_generator.hpp>
-
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <array>
 #include <chrono>
@@ -18,7 +12,6 @@
 #include <vector>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 using std::chrono::milliseconds;
 
 constexpr int gave_up = -1;
@@ -28,7 +21,7 @@ const auto sensor = ag::make_generator_function<int>([](ag::context<int> co, std
   asio::steady_timer timer(co.get_executor());
   for (int i = 0; i < static_cast<int>(delays.size()); ++i) {
     timer.expires_after(milliseconds(delays[static_cast<std::size_t>(i)]));
-    boost::system::error_code ec;
+    ag::error_code ec;
     timer.async_wait(co[ec]);
     if (ec == asio::error::operation_aborted) {
       std::printf("sensor: reading %d cancelled\n", i);
@@ -44,7 +37,7 @@ bool next_within(ag::async_generator<int>& gen, milliseconds limit, int& reading
   asio::steady_timer deadline(yield.get_executor(), limit);
   std::array<std::size_t, 2> order;
   std::exception_ptr error;
-  boost::system::error_code timer_error;
+  ag::error_code timer_error;
   std::tie(order, error, reading, timer_error) =
       asio::experimental::make_parallel_group(gen.anext(asio::deferred), deadline.async_wait(asio::deferred))
           .async_wait(asio::experimental::wait_for_one(), yield);

@@ -1,16 +1,11 @@
 // A tour of the core in one run: a generator awaiting a timer, another consuming it, a return value.
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <string>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 // A generator that awaits a timer between items and returns a summary.
 const auto countdown = ag::make_generator_function<int, void, std::string>(

@@ -1,8 +1,7 @@
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/asyncgen_service.hpp>
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/unraisable.hpp>
-
-#include <boost/asio/post.hpp>
 
 #include <cstdio>
 
@@ -11,15 +10,15 @@ namespace detail {
 namespace {
 
 // The service that gives each execution context its registry, and tells it when the context goes.
-class asyncgen_registry final : public boost::asio::execution_context::service {
+class asyncgen_registry final : public asio::execution_context::service {
  public:
-  static boost::asio::execution_context::id id;
-  explicit asyncgen_registry(boost::asio::execution_context& context)
-      : boost::asio::execution_context::service(context), state(std::make_shared<registry_state>()) {}
+  static asio::execution_context::id id;
+  explicit asyncgen_registry(asio::execution_context& context)
+      : asio::execution_context::service(context), state(std::make_shared<registry_state>()) {}
   void shutdown() override { state->shutdown(); }
   std::shared_ptr<registry_state> state;
 };
-boost::asio::execution_context::id asyncgen_registry::id;
+asio::execution_context::id asyncgen_registry::id;
 
 // The aclose of a dropped generator, posted to its executor. Destroyed without running (the
 // context went first), it marks the generator so that its stack is unwound without running anything.
@@ -58,8 +57,8 @@ class scheduled_close {
 
 void registry_state::mark_context_gone(frame_base* f) noexcept { f->context_gone_ = true; }
 
-std::shared_ptr<registry_state> registry_of(boost::asio::execution_context& context) {
-  return boost::asio::use_service<asyncgen_registry>(context).state;
+std::shared_ptr<registry_state> registry_of(asio::execution_context& context) {
+  return asio::use_service<asyncgen_registry>(context).state;
 }
 
 bool registry_state::add(frame_base* f) {
@@ -108,7 +107,7 @@ bool registry_state::adopt_dropped(frame_base* f) noexcept {
   f->refs_.store(1, std::memory_order_relaxed);  // resurrected: the scheduled close owns it now
   scheduled_close close(f, shared_from_this());
   try {
-    boost::asio::post(f->ex_, std::move(close));
+    asio::post(f->ex_, std::move(close));
   } catch (...) {
     // Could not schedule: `close` is destroyed unrun, and the generator with it, unwound.
   }
@@ -197,11 +196,11 @@ asyncgen_exception_handler registry_state::set_handler(asyncgen_exception_handle
 
 }  // namespace detail
 
-drop_policy set_drop_policy(boost::asio::execution_context& context, drop_policy policy) {
+drop_policy set_drop_policy(asio::execution_context& context, drop_policy policy) {
   return detail::registry_of(context)->set_policy(policy);
 }
 
-asyncgen_exception_handler set_asyncgen_exception_handler(boost::asio::execution_context& context,
+asyncgen_exception_handler set_asyncgen_exception_handler(asio::execution_context& context,
                                                           asyncgen_exception_handler handler) {
   return detail::registry_of(context)->set_handler(std::move(handler));
 }

@@ -1,11 +1,9 @@
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/registry.hpp>
 #include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/hooks.hpp>
 #include <async_generator/unraisable.hpp>
-
-#include <boost/asio/error.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <cstdio>
 #include <memory>
@@ -52,7 +50,7 @@ namespace {
 std::atomic<unsigned long long> next_serial{1};
 }
 
-frame_base::frame_base(boost::asio::any_io_executor ex, stack_options stack)
+frame_base::frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build)
     : ex_(std::move(ex)),
       io_ex_(compat::io_executor_of(ex_)),
       stack_{stack.size, resolve(stack.policy)},
@@ -88,7 +86,7 @@ bool frame_base::running() const noexcept {
 frame_base* frame_base::begin(op_kind kind, std::exception_ptr thrown, std::exception_ptr* error_out) {
   if (closed_ && state_ == frame_state::suspended && !running()) {
     // Closed once already (it failed: the body yielded). As in CPython (ag_closed): a later aclose
-    // is a no-op (C-123), a later athrow raises an empty StopAsyncIteration; anext and asend resume it.
+    // is a no-op, a later athrow raises an empty StopAsyncIteration; anext and asend resume it.
     if (kind == op_kind::aclose) return nullptr;
     if (kind == op_kind::athrow) {
       *error_out = std::make_exception_ptr(stop_async_iteration());
@@ -193,7 +191,7 @@ void frame_base::start_op(op_base* op) {
       op->cancel->cancelled_before_start(op->cancel_serial)) {
     // asyncio throws the CancelledError of an awaitable cancelled before it ran into the generator
     // at its yield (an unstarted one is finished without running): an athrow.
-    op->thrown = std::make_exception_ptr(boost::system::system_error(boost::asio::error::operation_aborted));
+    op->thrown = std::make_exception_ptr(system_error(asio::error::operation_aborted));
     kind = op_kind::athrow;
   }
   frame_base* target = begin(kind, std::move(op->thrown), &op->error);

@@ -1,9 +1,7 @@
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/hooks.hpp>
 #include <async_generator/detail/registry.hpp>
 #include <async_generator/unraisable.hpp>
-
-#include <boost/asio/execution/context.hpp>
-#include <boost/asio/query.hpp>
 
 namespace async_generator {
 namespace {
@@ -36,7 +34,7 @@ void frame_base::capture_hooks() {
     finalizer_.reset(new asyncgen_hook(hooks.finalizer));
   } else {
     // No finalizer of the thread's own: the context's bookkeeping stands in (asyncio's hooks).
-    std::shared_ptr<registry_state> registry = registry_of(boost::asio::query(ex_, boost::asio::execution::context));
+    std::shared_ptr<registry_state> registry = registry_of(asio::query(ex_, asio::execution::context));
     if (registry->add(this)) registry_ = std::move(registry);
   }
   if (!hooks.firstiter) return;

@@ -4,12 +4,7 @@
 #define ASYNC_GENERATOR_TESTS_SUPPORT_HPP
 
 #include <async_generator.hpp>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
-#include <boost/asio/spawn.hpp>
-#endif
+#include <async_generator/compat/asio_all.hpp>
 
 #include <doctest/doctest.h>
 
@@ -21,7 +16,6 @@
 #include <vector>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 template <class T>
 struct outcome {
@@ -142,7 +136,7 @@ std::vector<int> collect(asio::io_context& io, G& g) {
 }
 
 // An io_context whose dropped generators are closed synchronously, on the dropping thread: Python
-// with no event loop's hooks (reference §2.3), where a drop's cleanup may not await.
+// with no event loop's hooks installed, where a drop's cleanup may not await.
 struct sync_close_context : asio::io_context {
   sync_close_context() { ag::set_drop_policy(*this, ag::drop_policy::close_synchronously); }
 };

@@ -1,9 +1,8 @@
-// aclosing (reference §1.8, §3.4): twins of async_generator's test_aclosing (C-46, C-47) and of
-// CPython's AclosingTestCase (C-114), plus aclosing of a class that is not a generator, its aexit
-// called directly, and an aclose that fails.
+// aclosing (aexit awaits aclose, and never suppresses): twins of async_generator's test_aclosing
+// and of CPython's AclosingTestCase (test_contextlib_async.py), plus aclosing of a class that is
+// not a generator, its aexit called directly, and an aclose that fails.
 #include "support.hpp"
-
-#include <boost/asio/post.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <stdexcept>
 #include <string>
@@ -47,7 +46,7 @@ class closable {
 
 }  // namespace
 
-TEST_CASE("test_aclosing: breaking out of the loop closes the generator (C-46)") {
+TEST_CASE("test_aclosing: breaking out of the loop closes the generator") {
   asio::io_context io;
   bool closed = false;
   std::vector<int> seen;
@@ -64,7 +63,7 @@ TEST_CASE("test_aclosing: breaking out of the loop closes the generator (C-46)")
   CHECK(closed);
 }
 
-TEST_CASE("test_aclosing: an exception in the block closes the generator and propagates (C-47)") {
+TEST_CASE("test_aclosing: an exception in the block closes the generator and propagates") {
   asio::io_context io;
   bool closed = false;
   auto consumer = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
@@ -78,7 +77,7 @@ TEST_CASE("test_aclosing: an exception in the block closes the generator and pro
   CHECK(closed);
 }
 
-TEST_CASE("AclosingTestCase.test_aclosing: aclose is called once on exit and the block gets the object itself (C-114)") {
+TEST_CASE("AclosingTestCase.test_aclosing: aclose is called once on exit and the block gets the object itself") {
   asio::io_context io;
   closable x(io.get_executor());
   const closable* entered = nullptr;
@@ -101,7 +100,7 @@ TEST_CASE("AclosingTestCase.test_aclosing: aclose is called once on exit and the
   CHECK(x.closes == 1);
 }
 
-TEST_CASE("AclosingTestCase.test_aclosing_error: on an exception aclose is called and the exception propagates (C-114)") {
+TEST_CASE("AclosingTestCase.test_aclosing_error: on an exception aclose is called and the exception propagates") {
   asio::io_context io;
   closable x(io.get_executor());
   std::exception_ptr error;
@@ -118,7 +117,7 @@ TEST_CASE("AclosingTestCase.test_aclosing_error: on an exception aclose is calle
   CHECK(x.closes == 1);
 }
 
-TEST_CASE("AclosingTestCase.test_aclosing_bpo41229: aclosing's close exits the scopes the generator is suspended in (C-114)") {
+TEST_CASE("AclosingTestCase.test_aclosing_bpo41229: aclosing's close exits the scopes the generator is suspended in") {
   asio::io_context io;
   std::vector<int> state;
   struct exit_callback {  // CPython's ExitStack with a callback

@@ -1,9 +1,6 @@
 // async_for.hpp: `async for` in fiber code (aiter) and in callback code (async_for_each).
 #include "support.hpp"
-
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_future.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <future>
 #include <stdexcept>

@@ -1,11 +1,8 @@
-// Conformance of async_generator<Y, S, R> with async_generator 1.10's own tests (reference §4.1,
-// C-01 to C-14, C-28 to C-32, C-38 to C-40) and native CPython 3.13 semantics (reference §2.1).
+// Conformance of async_generator<Y, S, R> with async_generator 1.10's own tests (its
+// _tests/test_async_generator.py: iteration, re-entrance, asend, athrow, aclose, __del__ and the
+// tests around them) and with native CPython 3.13 async generator semantics.
 #include "support.hpp"
-
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <memory>
 #include <stdexcept>
@@ -95,7 +92,7 @@ TEST_CASE("test_yield_different_entries: awaits that complete with an error, a v
       timer.expires_after(std::chrono::hours(1));
       asio::post(co.get_executor(), [&] { timer.cancel(); });
       timer.async_wait(co);  // completes with operation_aborted: thrown here
-    } catch (const boost::system::system_error& e) {
+    } catch (const ag::system_error& e) {
       CHECK(e.code() == asio::error::operation_aborted);
       ag::yield_(co, 2);
     }
@@ -134,7 +131,7 @@ TEST_CASE("test_reentrance_forbidden_while_suspended_in_coroutine_runner: ag_run
   asio::io_context io;
   asio::steady_timer gate(io, std::chrono::hours(1));
   auto g = ag::make_async_generator<std::string, int>(io, [&](ag::context<std::string, int> co) {
-    boost::system::error_code ec;
+    ag::error_code ec;
     gate.async_wait(co[ec]);
     ag::yield_(co, std::string("final yield"));
   });

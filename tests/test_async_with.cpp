@@ -3,12 +3,7 @@
 // body, an asio::spawn coroutine and callbacks; nesting; managers entering with nothing; Asio's rules
 // for the callback form; what happens when the fiber running a block is destroyed.
 #include "support.hpp"
-
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_future.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <functional>
@@ -288,7 +283,7 @@ TEST_CASE("async_with with use_future completes the future; its handler has work
   auto f = ag::async_with(manager, asio::use_future, [&](int, auto done) {
     // The block finishes on another io_context's thread: io.run() must not return before.
     auto timer = std::make_shared<asio::steady_timer>(other.io, std::chrono::milliseconds(5));
-    timer->async_wait([timer, done = std::move(done)](boost::system::error_code) mutable { done(nullptr); });
+    timer->async_wait([timer, done = std::move(done)](ag::error_code) mutable { done(nullptr); });
   });
   io.run();
   REQUIRE(f.wait_for(std::chrono::seconds(0)) == std::future_status::ready);

@@ -1,10 +1,8 @@
-// asyncgen_service.hpp, asyncio's loop hooks in Asio's terms (reference §2.4): a dropped generator's
-// aclose scheduled on its executor, shutdown_asyncgens, the exception handler, the drop policy,
-// and an execution context destroyed under live generators.
+// asyncgen_service.hpp, asyncio's loop hooks (CPython 3.13's base_events.py) in Asio's terms: a
+// dropped generator's aclose scheduled on its executor, shutdown_asyncgens, the exception handler,
+// the drop policy, and an execution context destroyed under live generators.
 #include "support.hpp"
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <algorithm>
 #include <atomic>

@@ -1,23 +1,10 @@
 // Per-operation cancellation: a cancellation slot bound to an operation's token reaches the Asio
 // operation the body awaits, which raises operation_aborted there (asyncio's CancelledError).
 #include "support.hpp"
+#include <async_generator/compat/asio_all.hpp>
 
 #if ASYNC_GENERATOR_HAS_CANCELLATION
-#include <boost/asio/bind_cancellation_slot.hpp>
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/system/system_error.hpp>
-#if ASYNC_GENERATOR_HAS_DEFERRED
-#include <boost/asio/deferred.hpp>
-#include <boost/asio/experimental/parallel_group.hpp>
-#endif
 #if ASYNC_GENERATOR_HAS_CO_AWAIT
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include <variant>
 #endif
@@ -38,7 +25,7 @@ bool is_aborted(const std::exception_ptr& e) {
   if (!e) return false;
   try {
     std::rethrow_exception(e);
-  } catch (const boost::system::system_error& x) {
+  } catch (const ag::system_error& x) {
     return x.code() == asio::error::operation_aborted;
   } catch (...) {
     return false;
@@ -53,7 +40,7 @@ ag::async_generator<int> sleeper(asio::io_context& io, bool handle, std::string&
       bool cancelled = false;
       try {
         timer.async_wait(co);
-      } catch (const boost::system::system_error& e) {
+      } catch (const ag::system_error& e) {
         seen += "[" + e.code().message() + "]";
         if (!handle) throw;
         cancelled = true;
@@ -81,6 +68,7 @@ outcome<int> anext_cancelled_in_await(asio::io_context& io, G& g,
   outcome<int> o;
   bool done = false;
   anext_cancellable(g, signal, o, done);
+  io.restart();
   io.poll();
   REQUIRE_FALSE(done);
   REQUIRE(signal.slot().has_handler());
@@ -122,7 +110,7 @@ TEST_CASE("cancelling anext while the body reads from a real socket aborts the r
   tcp::socket server = acceptor.accept();
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     char byte = 0;
-    boost::system::error_code ec;
+    ag::error_code ec;
     server.async_read_some(asio::buffer(&byte, 1), co[ec]);
     ag::yield_(co, ec == asio::error::operation_aborted ? -1 : byte);
   });
@@ -138,7 +126,7 @@ TEST_CASE("cancelling anext while the body awaits another generator reaches that
   auto outer = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     try {
       inner.anext(co);
-    } catch (const boost::system::system_error&) {
+    } catch (const ag::system_error&) {
       seen += "[outer]";
       throw;
     }
@@ -159,7 +147,7 @@ TEST_CASE("cancellation crosses to a generator on another io_context's thread, a
     inner_waits = true;
     try {
       timer.async_wait(co);
-    } catch (const boost::system::system_error& e) {
+    } catch (const ag::system_error& e) {
       seen = e.code().message();
       throw;
     }
@@ -187,7 +175,7 @@ TEST_CASE("anext cancelled before it starts raises operation_aborted at the body
     try {
       ag::yield_(co, 2);
       seen += "[resumed]";
-    } catch (const boost::system::system_error& e) {
+    } catch (const ag::system_error& e) {
       seen += "[" + e.code().message() + " at the yield]";
     }
     ag::yield_(co, -2);
@@ -231,7 +219,7 @@ TEST_CASE("a cancellation requested while the body runs reaches its next await o
     signal.emit(asio::cancellation_type::terminal);  // the consumer's side, while the body runs
     seen += "[running]";
     asio::steady_timer timer(io, hours(1));
-    boost::system::error_code ec;
+    ag::error_code ec;
     timer.async_wait(co[ec]);
     ag::yield_(co, ec == asio::error::operation_aborted ? -1 : 0);
   });
@@ -322,14 +310,14 @@ struct race_outcome {
   std::array<std::size_t, 2> order{};
   std::exception_ptr error;
   int value = 0;
-  boost::system::error_code timer_error;
+  ag::error_code timer_error;
 };
 template <class G>
 race_outcome race_with(asio::io_context& io, G& g, asio::steady_timer& timer) {
   race_outcome r;
   asio::experimental::make_parallel_group(g.anext(asio::deferred), timer.async_wait(asio::deferred))
       .async_wait(asio::experimental::wait_for_one(),
-                  [&r](std::array<std::size_t, 2> order, std::exception_ptr e, int v, boost::system::error_code ec) {
+                  [&r](std::array<std::size_t, 2> order, std::exception_ptr e, int v, ag::error_code ec) {
                     r = race_outcome{order, e, v, ec};
                   });
   io.restart();
@@ -381,3 +369,36 @@ TEST_CASE("next item or timeout with the awaitable operators: anext || timer") {
 #endif
 
 #endif  // ASYNC_GENERATOR_HAS_CANCELLATION
+
+#if ASYNC_GENERATOR_HAS_CANCEL_AFTER
+TEST_CASE("asio::cancel_after bounds an anext: the body's await fails with operation_aborted when the time is up") {
+  asio::io_context io;
+  std::string seen;
+  auto g = sleeper(io, true, seen);
+  outcome<int> first = complete(io, [&](auto h) { g.anext(asio::cancel_after(milliseconds(5), h)); });
+  CHECK_FALSE(first.error);
+  CHECK(first.value == -1);
+  CHECK(seen == "[Operation canceled]");
+  CHECK(anext_cancelled_in_await(io, g).value == -1);  // the generator goes on
+}
+
+TEST_CASE("asio::cancel_at bounds an anext: a body that lets operation_aborted out ends, and the anext fails with it") {
+  asio::io_context io;
+  std::string seen;
+  auto g = sleeper(io, false, seen);
+  outcome<int> first = complete(io, [&](auto h) {
+    g.anext(asio::cancel_at(std::chrono::steady_clock::now() + milliseconds(5), h));
+  });
+  CHECK(is_aborted(first.error));
+  CHECK(is_stop(anext(io, g).error));
+}
+
+TEST_CASE("an anext that completes before its cancel_after deadline is not cancelled, and its timer does not hold the io_context") {
+  asio::io_context io;
+  auto g = async_range(io, 2);
+  // complete() runs the io_context until it has no work: the hour-long timer went with the anext.
+  outcome<int> first = complete(io, [&](auto h) { g.anext(asio::cancel_after(hours(1), h)); });
+  CHECK_FALSE(first.error);
+  CHECK(first.value == 0);
+}
+#endif

@@ -1,14 +1,6 @@
 // context.hpp: a body's context, used as a completion token that awaits any Asio operation.
 #include "support.hpp"
-
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/system/system_error.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <functional>
@@ -64,7 +56,7 @@ TEST_CASE("co returns the operation's result: async_read_until returns the byte 
 
 TEST_CASE("co[ec] stores a cancelled timer's operation_aborted in ec instead of throwing") {
   asio::io_context io;
-  boost::system::error_code ec;
+  ag::error_code ec;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     asio::steady_timer timer(co.get_executor(), std::chrono::hours(1));
     asio::post(co.get_executor(), [&] { timer.cancel(); });
@@ -78,7 +70,7 @@ TEST_CASE("co[ec] stores a cancelled timer's operation_aborted in ec instead of 
 TEST_CASE("co[ec] stores connection_refused from connecting to a closed port instead of throwing") {
   asio::io_context io;
   const tcp::endpoint nowhere = closed_port(io);
-  boost::system::error_code ec;
+  ag::error_code ec;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     tcp::socket socket(co.get_executor());
     socket.async_connect(nowhere, co[ec]);
@@ -90,7 +82,7 @@ TEST_CASE("co[ec] stores connection_refused from connecting to a closed port ins
 
 TEST_CASE("co[ec] clears ec when the operation succeeds") {
   asio::io_context io;
-  boost::system::error_code ec = asio::error::timed_out;
+  ag::error_code ec = asio::error::timed_out;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     asio::steady_timer timer(co.get_executor(), milliseconds(1));
     timer.async_wait(co[ec]);
@@ -100,14 +92,14 @@ TEST_CASE("co[ec] clears ec when the operation succeeds") {
   CHECK_FALSE(ec);
 }
 
-TEST_CASE("an await's error_code without [ec] is thrown as boost::system::system_error") {
+TEST_CASE("an await's error_code without [ec] is thrown as ag::system_error") {
   asio::io_context io;
   const tcp::endpoint nowhere = closed_port(io);
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
     tcp::socket socket(co.get_executor());
     try {
       socket.async_connect(nowhere, co);
-    } catch (const boost::system::system_error& e) {
+    } catch (const ag::system_error& e) {
       ag::yield_(co, e.code() == asio::error::connection_refused ? 1 : -1);
     }
   });
@@ -126,7 +118,7 @@ TEST_CASE("an await's error left uncaught ends the generator with system_error")
   REQUIRE(o.error);
   try {
     std::rethrow_exception(o.error);
-  } catch (const boost::system::system_error& e) {
+  } catch (const ag::system_error& e) {
     CHECK(e.code() == asio::error::connection_refused);
   }
   CHECK(is_stop(anext(io, g).error));
@@ -141,10 +133,10 @@ TEST_CASE("a body reads lines from a real TCP socket through co and yields each 
     acceptor.async_accept(server, co);
     asio::streambuf buf;
     for (;;) {
-      boost::system::error_code ec;
+      ag::error_code ec;
       const std::size_t n = asio::async_read_until(server, buf, '\n', co[ec]);
       if (ec == asio::error::eof) return;
-      if (ec) throw boost::system::system_error(ec);
+      if (ec) throw ag::system_error(ec);
       std::string line(asio::buffers_begin(buf.data()), asio::buffers_begin(buf.data()) + static_cast<std::ptrdiff_t>(n - 1));
       buf.consume(n);
       ag::yield_(co, std::move(line));
@@ -176,7 +168,7 @@ TEST_CASE("a body reads lines from a real TCP socket through co and yields each 
       pull();
     });
   };
-  client.async_connect(acceptor.local_endpoint(), [&](boost::system::error_code ec) {
+  client.async_connect(acceptor.local_endpoint(), [&](ag::error_code ec) {
     REQUIRE_FALSE(ec);
     send_next();
   });

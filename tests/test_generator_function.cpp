@@ -1,7 +1,6 @@
 // generator_function.hpp: make_generator_function, the mirror of Python's @async_generator.
 #include "support.hpp"
-
-#include <boost/asio/strand.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <memory>
 #include <string>

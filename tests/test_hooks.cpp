@@ -1,11 +1,11 @@
-// PEP 525's hooks (reference §1.7, §2.3): twins of test_gc_hooks_interface (C-41) and
-// test_gc_hooks_behavior (C-42 to C-45), and what a dropped generator does in each state.
+// PEP 525's hooks (firstiter and finalizer, per thread): twins of async_generator 1.10's
+// test_gc_hooks_interface and test_gc_hooks_behavior, and what a dropped generator does in each
+// state.
 //
-// C-41's TypeError for a non-callable hook has no C++ twin: a hook is a std::function, so anything
-// else does not compile.
+// test_gc_hooks_interface's TypeError for a non-callable hook has no C++ twin: a hook is a
+// std::function, so anything else does not compile.
 #include "support.hpp"
-
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -61,7 +61,7 @@ ag::asyncgen_hook logging_hook(std::string what, std::vector<std::string>& log, 
 
 }  // namespace
 
-TEST_CASE("test_gc_hooks_interface: an omitted hook is kept, an empty one cleared, and each thread has its own (C-41)") {
+TEST_CASE("test_gc_hooks_interface: an omitted hook is kept, an empty one cleared, and each thread has its own") {
   hooks_guard guard;
   std::vector<std::string> log;
   auto one = logging_hook("one", log);
@@ -100,7 +100,7 @@ TEST_CASE("test_gc_hooks_interface: an omitted hook is kept, an empty one cleare
   CHECK(names() == "|one");
 }
 
-TEST_CASE("test_gc_hooks_behavior: firstiter runs inside the first operation's call, before the body (C-42)") {
+TEST_CASE("test_gc_hooks_behavior: firstiter runs inside the first operation's call, before the body") {
   hooks_guard guard;
   asio::io_context io;
   std::vector<std::string> log;
@@ -124,7 +124,7 @@ TEST_CASE("test_gc_hooks_behavior: firstiter runs inside the first operation's c
                                         "before anext C", "firstiter", "before run C", "yield 1 C", "after anext C"});
 }
 
-TEST_CASE("test_gc_hooks_behavior: two operations called before either runs give one firstiter (C-43)") {
+TEST_CASE("test_gc_hooks_behavior: two operations called before either runs give one firstiter") {
   hooks_guard guard;
   asio::io_context io;
   std::vector<std::string> log;
@@ -138,7 +138,7 @@ TEST_CASE("test_gc_hooks_behavior: two operations called before either runs give
   CHECK(log == std::vector<std::string>{"firstiter X", "before run", "yield 1 X", "yield 2 X", "mock_sleep X"});
 }
 
-TEST_CASE("test_gc_hooks_behavior: with no finalizer captured, a drop unwinds synchronously (C-44)") {
+TEST_CASE("test_gc_hooks_behavior: with no finalizer captured, a drop unwinds synchronously") {
   hooks_guard guard;
   sync_close_context io;
   std::vector<std::string> log;
@@ -156,7 +156,7 @@ TEST_CASE("test_gc_hooks_behavior: with no finalizer captured, a drop unwinds sy
   CHECK(lifetime::live() == 0);
 }
 
-TEST_CASE("test_gc_hooks_behavior: a captured finalizer is called instead of unwinding, once, and may aclose later (C-45)") {
+TEST_CASE("test_gc_hooks_behavior: a captured finalizer is called instead of unwinding, once, and may aclose later") {
   hooks_guard guard;
   asio::io_context io;
   std::vector<std::string> log;

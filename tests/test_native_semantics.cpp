@@ -1,10 +1,8 @@
-// Native CPython 3.13 async generator semantics, row by row: the reference's §2.1 table (method
-// semantics), then the rows of §2.2 ("already running" and re-entrance, 3.10–3.13 column) that are
-// not already covered by test_async_generator.cpp.
+// Native CPython 3.13 async generator semantics, one behaviour at a time: what each method does
+// in each state of the generator, then what CPython 3.10–3.13 do when a generator is already
+// running or re-entered, where test_async_generator.cpp does not already cover it.
 #include "support.hpp"
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <stdexcept>
@@ -42,7 +40,7 @@ ag::async_generator<int, void, R> catching(asio::io_context& io, Then then) {
 
 }  // namespace
 
-// --- §2.1 Method semantics -------------------------------------------------------------------
+// --- Method semantics ----------------------------------------------------------------------
 
 TEST_CASE("asend with a value before the first start fails with type_error and leaves the generator usable") {
   asio::io_context io;
@@ -128,8 +126,9 @@ TEST_CASE("aclose on a closed generator, a second time, or after the body raised
 }
 
 TEST_CASE("a body raising stop_async_iteration fails with runtime_error 'async generator raised StopAsyncIteration' caused by it") {
-  // C++ has no StopIteration; the row's StopIteration half does not apply. test_throw_StopIteration_
-  // or_StopAsyncIteration checks one thrown in by athrow; this one is raised by the body itself.
+  // CPython does the same for StopIteration ("...raised StopIteration"); C++ has no StopIteration,
+  // so that half does not apply. test_throw_StopIteration_or_StopAsyncIteration checks one thrown
+  // in by athrow; this one is raised by the body itself.
   asio::io_context io;
   auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
     ag::yield_(co, 1);
@@ -249,7 +248,7 @@ TEST_CASE("aclose where the body yields after generator_exit fails with 'async g
   CHECK(is_stop(anext(io, g).error));
 }
 
-TEST_CASE("after an aclose that failed because the body yielded, a second aclose is a no-op and anext resumes the body (C-123)") {
+TEST_CASE("after an aclose that failed because the body yielded, a second aclose is a no-op and anext resumes the body") {
   asio::io_context io;
   std::vector<std::string> events;
   auto g = yields_again_when_closed(io, events);
@@ -310,7 +309,7 @@ TEST_CASE("aclose where the body awaits in its cleanup runs those awaits on the 
   std::vector<std::string> events;
   auto g = closing(io, [&](ag::context<int, int> co) {
     events.push_back("cleanup");
-    boost::system::error_code ec;
+    ag::error_code ec;
     gate.async_wait(co[ec]);
     events.push_back("gate");
     asio::post(co);
@@ -361,22 +360,22 @@ TEST_CASE("the value of a yield under anext is empty (Python's None)") {
   CHECK(values == std::vector<std::string>{"None", "None", "None"});
 }
 
-// The rows "`return value` in the body" and "`yield from` in the body" (SyntaxError) do not apply:
+// Native generators' SyntaxErrors for `return value` and for `yield from` in the body do not apply:
 // they are compile-time rules of Python's syntax for native async generators. Here, as in the
 // async_generator package, a body may return a value (the generator's R, carried by the first
 // stop_async_iteration) and delegates with ag::yield_from_ (the package's yield_from_).
 
-// --- §2.2 "Already running", 3.10–3.13 ---------------------------------------------------------
+// --- "Already running" and re-entrance, CPython 3.10–3.13 ----------------------------------
 // Covered in test_async_generator.cpp: ag_running while suspended in an await, a second anext/asend
-// in flight, anext re-entered from the body. The rows about awaitable objects (reuse, close() on an
-// awaitable, never-awaited warnings, throw() into a fresh awaitable) and the 3-argument athrow do
-// not apply: operations here are Asio operations, not awaitable objects.
+// in flight, anext re-entered from the body. What CPython does with awaitable objects (reuse,
+// close() on an awaitable, never-awaited warnings, throw() into a fresh awaitable) and the
+// 3-argument athrow do not apply: operations here are Asio operations, not awaitable objects.
 
 TEST_CASE("athrow and aclose while an operation is in flight fail with '…already running' and leave it undisturbed") {
   asio::io_context io;
   asio::steady_timer gate(io, std::chrono::hours(1));
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
-    boost::system::error_code ec;
+    ag::error_code ec;
     gate.async_wait(co[ec]);
     ag::yield_(co, 1);
   });

@@ -1,11 +1,7 @@
 // Generators on executors run by several threads: operations started from any thread, bodies
 // resumed on any thread, every item delivered once and every generator finalized once.
 #include "support.hpp"
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <atomic>
 #include <chrono>

@@ -1,19 +1,7 @@
 // async_generator.hpp, continued: the operations with every kind of completion token, and the
 // rules every Asio asynchronous operation follows.
 #include "support.hpp"
-
-#include <boost/asio/bind_executor.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/use_future.hpp>
-#if ASYNC_GENERATOR_HAS_DEFERRED
-#include <boost/asio/deferred.hpp>
-#endif
-#if ASYNC_GENERATOR_HAS_CO_AWAIT
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#endif
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <future>
@@ -298,6 +286,93 @@ TEST_CASE("a deferred operation can be completed with another token, such as asi
 }
 #endif
 
+// --- What newer Asio versions add ----------------------------------------------------------------
+
+namespace {
+// Whether the operations can be called without a token (`Asio's default_completion_token_t`).
+template <class G, class = void>
+struct callable_without_token : std::false_type {};
+template <class G>
+struct callable_without_token<G, ag::detail::void_t<decltype(std::declval<G&>().anext())>> : std::true_type {};
+}  // namespace
+
+#if ASYNC_GENERATOR_HAS_DEFERRED_BY_DEFAULT
+TEST_CASE("an operation called without a token returns a deferred operation, as Asio's own operations do") {
+  CHECK(callable_without_token<ag::async_generator<int>>::value);
+  asio::io_context io;
+  bool started = false;
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    started = true;
+    ag::yield_(co, 1);
+  });
+  auto op = g.anext();
+  CHECK(asio::is_async_operation<decltype(op)>::value);
+  io.run();
+  CHECK_FALSE(started);
+  std::future<int> first = std::move(op)(asio::use_future);
+  io.restart();
+  io.run();
+  CHECK(first.get() == 1);
+  std::future<void> closed = g.aclose()(asio::use_future);
+  io.restart();
+  io.run();
+  CHECK_NOTHROW(closed.get());
+}
+
+#if ASYNC_GENERATOR_HAS_CO_AWAIT
+TEST_CASE("co_await gen.anext() without a token works in an awaitable, as co_await timer.async_wait() does") {
+  asio::io_context io;
+  auto g = responder(io);
+  std::vector<std::string> log;
+  std::exception_ptr error;
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        log.push_back(std::to_string(co_await g.anext()));
+        log.push_back(std::to_string(co_await g.asend(4)));
+        log.push_back(std::to_string(co_await g.athrow(std::make_exception_ptr(std::out_of_range("x")))));
+        try {
+          co_await g.anext();
+        } catch (const ag::stop_async_iteration& e) {
+          log.push_back(e.value<std::string>());
+        }
+        co_await g.aclose();
+        log.push_back("closed");
+      },
+      [&](std::exception_ptr e) { error = e; });
+  io.run();
+  CHECK_FALSE(error);
+  CHECK(log == std::vector<std::string>{"1", "40", "-1", "done", "closed"});
+}
+#endif
+#else
+TEST_CASE("before Asio 1.31, an operation called without a token does not compile, as Asio's own operations") {
+  CHECK_FALSE(callable_without_token<ag::async_generator<int>>::value);
+}
+#endif
+
+#if ASYNC_GENERATOR_HAS_ANY_COMPLETION_HANDLER
+TEST_CASE("an asio::any_completion_handler is a handler like any other, its associated executor kept") {
+  asio::io_context io;
+  auto strand = asio::make_strand(io);
+  auto g = responder(io);
+  std::vector<std::string> log;
+  asio::any_completion_handler<void(std::exception_ptr, int)> next =
+      asio::bind_executor(strand, [&](std::exception_ptr e, int v) {
+        log.push_back(std::to_string(v) + (e ? " error" : "") + (strand.running_in_this_thread() ? " on the strand" : ""));
+      });
+  g.anext(std::move(next));
+  io.run();
+  asio::any_completion_handler<void(std::exception_ptr)> closed = [&](std::exception_ptr e) {
+    log.push_back(e ? "close error" : "closed");
+  };
+  g.aclose(std::move(closed));
+  io.restart();
+  io.run();
+  CHECK(log == std::vector<std::string>{"1 on the strand", "closed"});
+}
+#endif
+
 // --- Asio's rules for asynchronous operations -------------------------------------------------
 
 namespace {
@@ -355,7 +430,7 @@ TEST_CASE("the handler is never invoked inside the initiating function") {
   SUBCASE("anext on a generator that is already running") {
     asio::steady_timer gate(io, std::chrono::hours(1));
     auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
-      boost::system::error_code ec;
+      ag::error_code ec;
       gate.async_wait(co[ec]);
     });
     bool first_done = false;

@@ -1,7 +1,6 @@
 // unraisable.hpp: the hook for errors that have nowhere to go (Python's sys.unraisablehook).
 #include "support.hpp"
-
-#include <boost/asio/post.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <unistd.h>
 

@@ -1,17 +1,13 @@
-// yield_from_, Python's `await yield_from_(delegate)` (reference §1.4: PEP 380 with aclose for
-// close): async_generator 1.10's own tests (reference §4.1, C-15 to C-27), delegation to plain
-// async iterator classes and across yield types, ag_await, yield_from_ in a helper function, a
-// delegate shared or operated on directly, and the three kinds of consumer of a chain. PEP 380
-// through chains of depth 1 to 3: test_yield_from_chains.cpp.
+// yield_from_, Python's `await yield_from_(delegate)` (PEP 380 with aclose for close):
+// async_generator 1.10's own yield_from_ tests (test_async_yield_from_* and test_yield_from_*),
+// delegation to plain async iterator classes and across yield types, ag_await, yield_from_ in a
+// helper function, a delegate shared or operated on directly, and the three kinds of consumer of a
+// chain. PEP 380 through chains of depth 1 to 3: test_yield_from_chains.cpp.
 //
-// C-26, test_yield_from_with_old_style_aiter, has no twin: C++ has no __aiter__ protocol, let alone
-// an awaitable-returning one; yield_from_ uses its delegate as it is given.
+// test_yield_from_with_old_style_aiter has no twin: C++ has no __aiter__ protocol, let alone an
+// awaitable-returning one; yield_from_ uses its delegate as it is given.
 #include "support.hpp"
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <functional>
@@ -110,7 +106,7 @@ std::exception_ptr returned_exception(const std::exception_ptr& e) {
 
 }  // namespace
 
-TEST_CASE("test_async_yield_from_: yield_from_, a yield, yield_from_ again give 0 1 2 0 0 1 2 (C-15)") {
+TEST_CASE("test_async_yield_from_: yield_from_, a yield, yield_from_ again give 0 1 2 0 0 1 2") {
   asio::io_context io;
   auto g = async_range_twice(io, 3);
   CHECK(collect(io, g) == std::vector<int>{0, 1, 2, 0, 0, 1, 2});
@@ -119,10 +115,10 @@ TEST_CASE("test_async_yield_from_: yield_from_, a yield, yield_from_ again give 
   CHECK(collect(io, outer) == std::vector<int>{0, 1, 0, 0, 1});
 }
 
-TEST_CASE("test_async_yield_from_: a delegate on another executor is driven through handlers, with the same values (C-16)") {
-  // C-16 delegates to a native generator, another kind of object than the delegating one; here
-  // there is one kind of generator, and the delegate that is not driven directly is one on another
-  // executor (plain async iterator classes: C-21).
+TEST_CASE("test_async_yield_from_: a delegate on another executor is driven through handlers, with the same values") {
+  // The Python test delegates to a native generator, another kind of object than the delegating
+  // one; here there is one kind of generator, and the delegate that is not driven directly is one
+  // on another executor (plain async iterator classes: test_yield_from_non_generator).
   asio::io_context io;
   auto strand = asio::make_strand(io);
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
@@ -137,7 +133,7 @@ TEST_CASE("test_async_yield_from_: a delegate on another executor is driven thro
   CHECK(collect(io, g) == std::vector<int>{0, 1, 2});
 }
 
-TEST_CASE("test_async_yield_from_asend: asend values reach the delegate's yield_ (C-17)") {
+TEST_CASE("test_async_yield_from_asend: asend values reach the delegate's yield_") {
   asio::io_context io;
   std::vector<std::string> log;
   auto doubles_sends = [&](int value) {
@@ -162,7 +158,7 @@ TEST_CASE("test_async_yield_from_asend: asend values reach the delegate's yield_
   CHECK(log == std::vector<std::string>{"doubles_sends closed"});
 }
 
-TEST_CASE("test_async_yield_from_athrow: an exception thrown in while delegating propagates out of both (C-18)") {
+TEST_CASE("test_async_yield_from_athrow: an exception thrown in while delegating propagates out of both") {
   asio::io_context io;
   auto gen = async_range_twice(io, 2);
   CHECK(text_of(anext(io, gen)) == "0");
@@ -170,7 +166,7 @@ TEST_CASE("test_async_yield_from_athrow: an exception thrown in while delegating
   CHECK(text_of(anext(io, gen)) == "stop");
 }
 
-TEST_CASE("test_async_yield_from_return_value: yield_from_ returns the delegate's return value (C-19)") {
+TEST_CASE("test_async_yield_from_return_value: yield_from_ returns the delegate's return value") {
   asio::io_context io;
   auto returns_1 = [&] {
     return ag::make_async_generator<int, void, int>(io, [](ag::context<int> co) {
@@ -182,7 +178,7 @@ TEST_CASE("test_async_yield_from_return_value: yield_from_ returns the delegate'
   CHECK(collect(io, g) == std::vector<int>{0, 1});
 }
 
-TEST_CASE("test_yield_from_empty: a delegate that returns without yielding: nothing is yielded, its value returned (C-20)") {
+TEST_CASE("test_yield_from_empty: a delegate that returns without yielding: nothing is yielded, its value returned") {
   asio::io_context io;
   std::string returned;
   auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
@@ -193,18 +189,18 @@ TEST_CASE("test_yield_from_empty: a delegate that returns without yielding: noth
   CHECK(returned == "done");
 }
 
-TEST_CASE("test_yield_from_non_generator: a plain async iterator class: values, return value, athrow, aclose (C-21 to C-24)") {
+TEST_CASE("test_yield_from_non_generator: a plain async iterator class: values, return value, athrow, aclose") {
   asio::io_context io;
   std::vector<std::string> h;
   std::string returned;
 
-  // C-21: the values, then yield_from_ returns the value of the countdown's end of iteration.
+  // The values, then yield_from_ returns the value of the countdown's end of iteration.
   auto all = yield_from_countdown(io, 3, h, returned);
   CHECK(collect(io, all) == std::vector<int>{2, 1, 0});
   CHECK(returned == "boom");
   CHECK(h.empty());
 
-  // C-22: the countdown has no athrow: the exception is raised in the delegating body.
+  // athrow: the countdown has none, so the exception is raised in the delegating body.
   auto thrown_in = yield_from_countdown(io, 3, h, returned);
   CHECK(text_of(anext(io, thrown_in)) == "2");
   const std::exception_ptr exc = std::make_exception_ptr(std::invalid_argument("x"));
@@ -213,14 +209,14 @@ TEST_CASE("test_yield_from_non_generator: a plain async iterator class: values, 
   CHECK(returned_exception(o.error) == exc);
   CHECK(h == std::vector<std::string>{"raise"});
 
-  // C-23: aclose closes the countdown first, then raises generator_exit in the body.
+  // aclose closes the countdown first, then raises generator_exit in the body.
   h.clear();
   auto closed = yield_from_countdown(io, 3, h, returned);
   CHECK(text_of(anext(io, closed)) == "2");
   CHECK(error_text(aclose(io, closed)) == "ok");
   CHECK(h == std::vector<std::string>{"countdown closed", "raise"});
 
-  // C-24: athrow(generator_exit) closes the countdown with aclose too; the body returns.
+  // athrow(generator_exit) closes the countdown with aclose too; the body returns.
   h.clear();
   auto exited = yield_from_countdown(io, 3, h, returned);
   CHECK(text_of(anext(io, exited)) == "2");
@@ -230,7 +226,7 @@ TEST_CASE("test_yield_from_non_generator: a plain async iterator class: values, 
   CHECK(h == std::vector<std::string>{"countdown closed", "raise"});
 }
 
-TEST_CASE("test_yield_from_non_generator_with_no_aclose: aclose of the delegating generator still succeeds (C-25)") {
+TEST_CASE("test_yield_from_non_generator_with_no_aclose: aclose of the delegating generator still succeeds") {
   asio::io_context io;
   auto yield_from_countdown = [&](int count) {
     return ag::make_async_generator<int, void, std::string>(io, [count](ag::context<int> co) {
@@ -249,7 +245,7 @@ TEST_CASE("test_yield_from_non_generator_with_no_aclose: aclose of the delegatin
   CHECK(text_of(anext(io, closed)) == "stop");
 }
 
-TEST_CASE("test_yield_from_athrow_raises_StopAsyncIteration: a delegate's athrow that ends it ends the delegation (C-27)") {
+TEST_CASE("test_yield_from_athrow_raises_StopAsyncIteration: a delegate's athrow that ends it ends the delegation") {
   using result = std::pair<std::string, std::exception_ptr>;
   asio::io_context io;
   auto catch_ = [&] {
@@ -452,9 +448,9 @@ TEST_CASE("yield_ and yield_from_ in a helper function the body passes its co to
   CHECK(text_of(anext(io, g)) == "stop");
 }
 
-TEST_CASE("aclose or athrow directly on a delegate between operations on its delegating generator, as in the reference") {
+TEST_CASE("aclose or athrow directly on a delegate between operations on its delegating generator, as in async_generator 1.10") {
   // The delegating generator's next anext finds its delegate finished: yield_from_ returns R()
-  // (the reference's None), and the outer yields 0 * 1000.
+  // (Python's None), and the outer yields 0 * 1000.
   asio::io_context io;
   three_chain<int, int, int> closed(io);
   CHECK(text_of(anext(io, closed.outer)) == "20");
@@ -472,7 +468,7 @@ TEST_CASE("aclose or athrow directly on a delegate between operations on its del
   CHECK(thrown.log.empty());
 }
 
-TEST_CASE("two generators delegating to one delegate take turns with it, as in the reference") {
+TEST_CASE("two generators delegating to one delegate take turns with it, as in async_generator 1.10") {
   asio::io_context io;
   auto shared = ag::make_async_generator<int, void, int>(io, [](ag::context<int> co) {
     for (int i = 0; i < 5; ++i) ag::yield_(co, i);

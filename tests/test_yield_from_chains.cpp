@@ -1,13 +1,12 @@
 // PEP 380's formal semantics (with aclose for close) through yield_from_ chains of this library's
 // generators, of depth 1 to 3: the same yield and send types on one io_context, where anext and
 // asend go straight to the innermost generator. Each case runs at every depth. Where the outcome
-// was not obvious it was checked against the reference (python3-async-generator 1.10), whose
-// messages differ only as the project decided (reference §2.2: native 3.13's "…already running").
+// was not obvious it was checked against async_generator 1.10 (Debian's python3-async-generator),
+// whose messages differ only where the project follows native CPython 3.13 (its "…already running"
+// RuntimeError for the package's ValueError "async generator already executing").
 // Mixed chains, ag_await, and the consumers of a chain: test_yield_from.cpp.
 #include "support.hpp"
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -246,9 +245,9 @@ TEST_CASE("yield_from_ chains: an exception escaping the delegate at any level r
 }
 
 TEST_CASE("yield_from_ chains: aclose runs the innermost's cleanup first (it may await), then generator_exit in each level outward") {
-  // The reference gives the same order without the await in the cleanup; with it, async_generator
-  // 1.10 fails with "coroutine ignored GeneratorExit" (CPython closes the await chain of the
-  // delegating coroutine instead of throwing into it), where a lone generator's cleanup may await.
+  // async_generator 1.10 gives the same order without the await in the cleanup; with it, it fails
+  // with "coroutine ignored GeneratorExit" (CPython closes the await chain of the delegating
+  // coroutine instead of throwing into it), where a lone generator's cleanup may await.
   for (int depth = 1; depth <= 3; ++depth) {
     CAPTURE(depth);
     asio::io_context io;
@@ -268,7 +267,7 @@ TEST_CASE("yield_from_ chains: aclose runs the innermost's cleanup first (it may
 
 TEST_CASE("yield_from_ chains: a delegate that catches generator_exit and returns; aclose and athrow(generator_exit) close the delegates") {
   // Both close each delegate with aclose, never athrow: with athrow, the leaf's return would end
-  // the yield_from_ above it normally ("L<i> got 5"). As in the reference: aclose succeeds,
+  // the yield_from_ above it normally ("L<i> got 5"). As in async_generator 1.10: aclose succeeds,
   // athrow(GeneratorExit) raises GeneratorExit, and each level sees GeneratorExit.
   for (int depth = 1; depth <= 3; ++depth) {
     for (const bool by_athrow : {false, true}) {
@@ -310,9 +309,9 @@ TEST_CASE("yield_from_ chains: a delegate that catches generator_exit and return
 }
 
 TEST_CASE("yield_from_ chains: a delegate that yields during aclose makes the outer aclose fail with 'async generator ignored GeneratorExit'") {
-  // As in the reference: the delegate's aclose fails, that error (or the one its cleanup raises) is
-  // raised in each level at its yield_from_ instead of generator_exit, and a delegate that yielded
-  // stays suspended at its yield.
+  // As in async_generator 1.10: the delegate's aclose fails, that error (or the one its cleanup
+  // raises) is raised in each level at its yield_from_ instead of generator_exit, and a delegate
+  // that yielded stays suspended at its yield.
   for (int depth = 1; depth <= 3; ++depth) {
     for (const bool yields : {true, false}) {
       CAPTURE(depth);
@@ -423,7 +422,7 @@ TEST_CASE("yield_from_ chains: operations on any generator of a chain waiting in
     asio::steady_timer gate(io, std::chrono::hours(1));
     chain ch(io, depth, [&](const ctx& co) {
       ag::yield_(co, 0);
-      boost::system::error_code ec;
+      ag::error_code ec;
       gate.async_wait(co[ec]);
       ag::yield_(co, 1);
       return 0;
@@ -459,9 +458,9 @@ TEST_CASE("yield_from_ chains: operations on any generator of a chain waiting in
   }
 }
 
-TEST_CASE("yield_from_ chains: anext on the outer while the innermost runs an operation of its own fails in every level, as in the reference") {
+TEST_CASE("yield_from_ chains: anext on the outer while the innermost runs an operation of its own fails in every level, as in async_generator 1.10") {
   // The outer generator is not running, so it resumes; its yield_from_ then finds the delegate
-  // running, and that error climbs out of every level. The reference does the same (ValueError).
+  // running, and that error climbs out of every level. The package does the same (ValueError).
   for (int depth = 1; depth <= 3; ++depth) {
     CAPTURE(depth);
     asio::io_context io;
@@ -471,7 +470,7 @@ TEST_CASE("yield_from_ chains: anext on the outer while the innermost runs an op
         io, depth,
         [&](const ctx& co) {
           ag::yield_(co, 0);
-          boost::system::error_code ec;
+          ag::error_code ec;
           gate.async_wait(co[ec]);
           ag::yield_(co, 1);
           return 2;
@@ -502,8 +501,8 @@ TEST_CASE("yield_from_ chains: delegating to a running generator (itself, or a l
   CHECK(text_of(anext(io, itself)) == "anext(): asynchronous generator is already running");
   CHECK(text_of(anext(io, itself)) == "stop");
 
-  // As in the reference (with its ValueError "async generator already executing"): the error ends
-  // every level, and the chain is finished.
+  // As in async_generator 1.10 (with its ValueError "async generator already executing"): the
+  // error ends every level, and the chain is finished.
   for (int depth = 1; depth <= 3; ++depth) {
     for (int target = 0; target < depth; ++target) {
       CAPTURE(depth);
@@ -521,7 +520,7 @@ TEST_CASE("yield_from_ chains: delegating to a running generator (itself, or a l
   }
 }
 
-TEST_CASE("yield_from_ chains: anext directly on an inner generator between operations on the outer one, as in the reference") {
+TEST_CASE("yield_from_ chains: anext directly on an inner generator between operations on the outer one, as in async_generator 1.10") {
   // Python allows it: the inner generator runs on its own (the levels above it are not running),
   // and the outer one's next anext goes on from where the inner one is. When the direct anext ends
   // the inner generator, it gets the return value, and the levels above get an empty end of
@@ -563,7 +562,7 @@ TEST_CASE("yield_from_ chains: anext directly on an inner generator between oper
 
 TEST_CASE("yield_from_ chains: dropping the outermost handle of a suspended chain closes every level, innermost first") {
   // A delegate that yields then fails each level's yield_from_, and one report goes to the
-  // unraisable hook, as the reference reports one RuntimeError.
+  // unraisable hook, as async_generator 1.10 reports one RuntimeError.
   for (int depth = 1; depth <= 3; ++depth) {
     for (const bool yields : {false, true}) {
       CAPTURE(depth);

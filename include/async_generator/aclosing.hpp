@@ -2,11 +2,8 @@
 #ifndef ASYNC_GENERATOR_ACLOSING_HPP
 #define ASYNC_GENERATOR_ACLOSING_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/detail/traits.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/compose.hpp>
-#include <boost/asio/post.hpp>
 
 #include <exception>
 #include <functional>
@@ -25,7 +22,7 @@ struct aclosing_enter {
     if (!posted) {
       // Nothing to wait for, but the handler must not run inside the initiating function.
       posted = true;
-      boost::asio::post(std::move(self));
+      asio::post(std::move(self));
       return;
     }
     self.complete(std::exception_ptr(), std::ref(*thing));
@@ -60,7 +57,7 @@ class aclosing_manager {
                 "aclosing needs something with aclose(token), such as an async_generator");
 
  public:
-  using executor_type = boost::asio::any_io_executor;
+  using executor_type = asio::any_io_executor;
   /// What `aenter` completes with: the thing itself.
   using value_type = std::reference_wrapper<thing_type>;
   using enter_signature = void(std::exception_ptr, value_type);
@@ -77,9 +74,9 @@ class aclosing_manager {
   /// Python's `__aenter__`: completes with the thing itself.
   ///
   /// Completion signature: `void(std::exception_ptr, std::reference_wrapper<Thing>)`; never an error.
-  template <class CompletionToken>
-  auto aenter(CompletionToken&& token) {
-    return boost::asio::async_compose<CompletionToken, enter_signature>(
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto aenter(CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
+    return asio::async_compose<CompletionToken, enter_signature>(
         detail::aclosing_enter<thing_type>{&thing_}, token, ex_);
   }
 
@@ -88,10 +85,10 @@ class aclosing_manager {
   ///
   /// Completion signature: `void(std::exception_ptr, bool)`: the exception `aclose` raised (null if
   /// none), and `false`, the "suppress" answer.
-  template <class CompletionToken>
-  auto aexit(std::exception_ptr error, CompletionToken&& token) {
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto aexit(std::exception_ptr error, CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
     (void)error;
-    return boost::asio::async_compose<CompletionToken, exit_signature>(detail::aclosing_exit<thing_type>{&thing_},
+    return asio::async_compose<CompletionToken, exit_signature>(detail::aclosing_exit<thing_type>{&thing_},
                                                                        token, ex_);
   }
 
@@ -107,7 +104,7 @@ aclosing_manager<Thing> aclosing(Thing&& thing) {
   static_assert(detail::has_executor<typename std::decay<Thing>::type>::value,
                 "aclosing(thing): thing has no get_executor(); pass the executor its operations complete on, "
                 "aclosing(thing, ex)");
-  auto ex = boost::asio::any_io_executor(thing.get_executor());
+  auto ex = asio::any_io_executor(thing.get_executor());
   return aclosing_manager<Thing>(std::forward<Thing>(thing), std::move(ex));
 }
 
@@ -115,7 +112,7 @@ aclosing_manager<Thing> aclosing(Thing&& thing) {
 /// executor.
 template <class Thing, class Executor>
 aclosing_manager<Thing> aclosing(Thing&& thing, const Executor& ex) {
-  return aclosing_manager<Thing>(std::forward<Thing>(thing), boost::asio::any_io_executor(ex));
+  return aclosing_manager<Thing>(std::forward<Thing>(thing), asio::any_io_executor(ex));
 }
 
 }  // namespace async_generator

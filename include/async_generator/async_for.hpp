@@ -6,8 +6,6 @@
 #include <async_generator/compat/config.hpp>
 #include <async_generator/errors.hpp>
 
-#include <boost/asio/async_result.hpp>
-
 #include <exception>
 #include <iterator>
 #include <type_traits>
@@ -78,16 +76,16 @@ class for_each_op {
   // The steps run on the generator's executor; only the final handler goes to its own, which has
   // work for the whole iteration.
   using executor_type = typename Generator::executor_type;
-  using allocator_type = boost::asio::associated_allocator_t<Handler>;
+  using allocator_type = asio::associated_allocator_t<Handler>;
 
   for_each_op(Generator& gen, Function fn, Handler handler)
       : gen_(&gen),
         fn_(std::move(fn)),
         handler_(std::move(handler)),
-        work_(compat::track_work(boost::asio::get_associated_executor(handler_, gen.get_executor()))) {}
+        work_(compat::track_work(asio::get_associated_executor(handler_, gen.get_executor()))) {}
 
   executor_type get_executor() const { return gen_->get_executor(); }
-  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(handler_); }
+  allocator_type get_allocator() const noexcept { return asio::get_associated_allocator(handler_); }
 
   template <class... Value>
   void operator()(std::exception_ptr e, Value&&... value) {
@@ -108,18 +106,20 @@ class for_each_op {
  private:
   void complete(std::exception_ptr e) {
     auto work = std::move(work_);
-    boost::asio::dispatch(work, [handler = std::move(handler_), e]() mutable { std::move(handler)(e); });
+    asio::dispatch(work, [handler = std::move(handler_), e]() mutable { std::move(handler)(e); });
   }
 
   Generator* gen_;
   Function fn_;
   Handler handler_;
-  compat::tracked_executor_t<boost::asio::associated_executor_t<Handler, typename Generator::executor_type>> work_;
+  compat::tracked_executor_t<asio::associated_executor_t<Handler, typename Generator::executor_type>> work_;
 };
 
 template <class Generator>
 struct for_each_initiation {
   Generator* gen;
+  using executor_type = typename Generator::executor_type;
+  executor_type get_executor() const { return gen->get_executor(); }
   template <class Handler, class Function>
   void operator()(Handler&& handler, Function&& fn) const {
     using op = for_each_op<Generator, typename std::decay<Function>::type, typename std::decay<Handler>::type>;
@@ -134,9 +134,9 @@ struct for_each_initiation {
 /// else the error the generator (or `fn`) raised. The generator must outlive the operation. `fn`
 /// runs on the generator's executor; the handler runs on its associated executor, which counts as
 /// outstanding work for the whole iteration.
-template <class Generator, class Function, class CompletionToken>
-auto async_for_each(Generator& gen, Function&& fn, CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr)>(
+template <class Generator, class Function, class CompletionToken = asio::default_completion_token_t<typename Generator::executor_type>>
+auto async_for_each(Generator& gen, Function&& fn, CompletionToken&& token = asio::default_completion_token_t<typename Generator::executor_type>()) {
+  return asio::async_initiate<CompletionToken, void(std::exception_ptr)>(
       detail::for_each_initiation<Generator>{&gen}, token, std::forward<Function>(fn));
 }
 

@@ -3,6 +3,7 @@
 #ifndef ASYNC_GENERATOR_ASYNC_GENERATOR_HPP
 #define ASYNC_GENERATOR_ASYNC_GENERATOR_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/generator_frame.hpp>
@@ -10,10 +11,6 @@
 #include <async_generator/errors.hpp>
 #include <async_generator/stack.hpp>
 #include <async_generator/yield.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/execution_context.hpp>
 
 #include <exception>
 #include <type_traits>
@@ -42,7 +39,7 @@ namespace async_generator {
 /// a cancellable `asio::spawn` or a generator body's own cancellable operation) is forwarded to the
 /// Asio operation the body awaits at that moment, on the generator's executor; that operation then
 /// completes with `operation_aborted`, which the body sees at its await as asyncio's CancelledError
-/// (`boost::system::system_error`, or in `ec` with `co[ec]`). A body that lets it out finishes and
+/// (`system_error`, or in `ec` with `co[ec]`). A body that lets it out finishes and
 /// the operation completes with it; a body that handles it and yields completes the operation with
 /// that value. A request made before the operation started raises `operation_aborted` at the
 /// body's yield instead (asyncio throws CancelledError into an awaitable that has not run); one
@@ -60,7 +57,7 @@ namespace async_generator {
 template <class Y, class S = void, class R = void>
 class async_generator {
  public:
-  using executor_type = boost::asio::any_io_executor;
+  using executor_type = asio::any_io_executor;
   using yield_type = Y;
   using send_type = S;
   using return_type = R;
@@ -114,8 +111,8 @@ class async_generator {
   ///
   /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
   /// the class notes).
-  template <class CompletionToken>
-  ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token) {
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  ASYNC_GENERATOR_ALWAYS_INLINE auto anext(CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
     if (frame_) frame_->first_use();
     return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::anext, detail::value_t<S>(), std::exception_ptr());
@@ -129,8 +126,8 @@ class async_generator {
   ///
   /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
   /// the class notes).
-  template <class CompletionToken, class T = S>
-  auto asend(detail::value_t<T> value, CompletionToken&& token) {
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>, class T = S>
+  auto asend(detail::value_t<T> value, CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
     static_assert(!std::is_void<S>::value, "asend on a generator that is sent nothing (S is void): use anext");
     if (frame_) frame_->first_use();
     return detail::initiate_op<next_signature>(
@@ -147,8 +144,8 @@ class async_generator {
   ///
   /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
   /// the class notes).
-  template <class CompletionToken>
-  auto athrow(std::exception_ptr exception, CompletionToken&& token) {
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto athrow(std::exception_ptr exception, CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
     if (frame_) frame_->first_use();
     return detail::initiate_op<next_signature>(
         next_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::athrow, detail::value_t<S>(), std::move(exception));
@@ -165,8 +162,8 @@ class async_generator {
   ///
   /// Per-operation cancellation: `terminal` and `partial`, reaching the body's current await (see
   /// the class notes).
-  template <class CompletionToken>
-  auto aclose(CompletionToken&& token) {
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto aclose(CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
     if (frame_) frame_->first_use();
     return detail::initiate_op<close_signature>(
         close_initiation(frame_.get()), std::forward<CompletionToken>(token), detail::op_kind::aclose, detail::value_t<S>(), std::exception_ptr());
@@ -184,16 +181,16 @@ namespace detail {
 template <class T, class = void>
 struct is_execution_context : std::false_type {};
 template <class T>
-struct is_execution_context<T, typename std::enable_if<std::is_convertible<T&, boost::asio::execution_context&>::value>::type>
+struct is_execution_context<T, typename std::enable_if<std::is_convertible<T&, asio::execution_context&>::value>::type>
     : std::true_type {};
 
 template <class Executor>
-boost::asio::any_io_executor executor_of(const Executor& ex, std::false_type) {
-  return boost::asio::any_io_executor(ex);
+asio::any_io_executor executor_of(const Executor& ex, std::false_type) {
+  return asio::any_io_executor(ex);
 }
 template <class ExecutionContext>
-boost::asio::any_io_executor executor_of(ExecutionContext& ctx, std::true_type) {
-  return boost::asio::any_io_executor(ctx.get_executor());
+asio::any_io_executor executor_of(ExecutionContext& ctx, std::true_type) {
+  return asio::any_io_executor(ctx.get_executor());
 }
 
 }  // namespace detail

@@ -10,9 +10,6 @@
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/traits.hpp>
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
-
 #include <exception>
 #include <functional>
 #include <memory>
@@ -30,7 +27,7 @@ template <class Y, class S>
 struct is_fiber_token<context<Y, S>> : std::true_type {};
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
 template <class Executor>
-struct is_fiber_token<boost::asio::basic_yield_context<Executor>> : std::true_type {};
+struct is_fiber_token<asio::basic_yield_context<Executor>> : std::true_type {};
 #endif
 
 // The entered value as the block sees it: a manager that enters with a reference_wrapper (aclosing)
@@ -84,22 +81,22 @@ void with_on_fiber(Manager& manager, const Token& token, Body& body, std::true_t
 template <class ManagerRef, class Body, class Handler>
 struct with_state {
   using manager_type = typename std::remove_reference<ManagerRef>::type;
-  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
-  using allocator_type = boost::asio::associated_allocator_t<Handler>;
+  using executor_type = asio::associated_executor_t<Handler, asio::any_io_executor>;
+  using allocator_type = asio::associated_allocator_t<Handler>;
 
   with_state(ManagerRef manager, Body body, Handler handler)
       : manager(std::forward<ManagerRef>(manager)),
         body(std::move(body)),
         handler(std::move(handler)),
-        executor(boost::asio::get_associated_executor(this->handler, manager_executor())),
+        executor(asio::get_associated_executor(this->handler, manager_executor())),
         manager_work(compat::track_work(manager_executor())),
         work(compat::track_work(executor)) {}
 
-  boost::asio::any_io_executor manager_executor() const { return boost::asio::any_io_executor(manager.get_executor()); }
+  asio::any_io_executor manager_executor() const { return asio::any_io_executor(manager.get_executor()); }
 
   void complete(std::exception_ptr error) {
     auto w = std::move(work);
-    boost::asio::dispatch(w, [h = std::move(handler), error]() mutable { std::move(h)(error); });
+    asio::dispatch(w, [h = std::move(handler), error]() mutable { std::move(h)(error); });
   }
 
   ManagerRef manager;
@@ -107,7 +104,7 @@ struct with_state {
   Handler handler;
   executor_type executor;
   // Like an Asio composed operation, work on the manager's executor and on the handler's.
-  compat::tracked_executor_t<boost::asio::any_io_executor> manager_work;
+  compat::tracked_executor_t<asio::any_io_executor> manager_work;
   compat::tracked_executor_t<executor_type> work;
   compat::optional<value_t<typename manager_type::value_type>> value;
   std::exception_ptr raised;  // the block's exception
@@ -124,7 +121,7 @@ class with_step {
 
   explicit with_step(std::shared_ptr<State> state) noexcept : state_(std::move(state)) {}
   executor_type get_executor() const noexcept { return state_->executor; }
-  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(state_->handler); }
+  allocator_type get_allocator() const noexcept { return asio::get_associated_allocator(state_->handler); }
 
  protected:
   static void exit(std::shared_ptr<State> s, std::exception_ptr raised);
@@ -216,7 +213,7 @@ void with_dispatch(Manager&& manager, Token& token, Body&& body, std::true_type 
 }
 template <class Manager, class Token, class Body>
 auto with_dispatch(Manager&& manager, Token& token, Body&& body, std::false_type /* fiber token */) {
-  return boost::asio::async_initiate<Token, void(std::exception_ptr)>(
+  return asio::async_initiate<Token, void(std::exception_ptr)>(
       with_initiation<Manager>{std::forward<Manager>(manager)}, token, std::forward<Body>(body));
 }
 

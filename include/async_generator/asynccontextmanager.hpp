@@ -3,13 +3,12 @@
 #ifndef ASYNC_GENERATOR_ASYNCCONTEXTMANAGER_HPP
 #define ASYNC_GENERATOR_ASYNCCONTEXTMANAGER_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/async_for.hpp>
 #include <async_generator/async_generator.hpp>
 #include <async_generator/errors.hpp>
 #include <async_generator/generator_function.hpp>
 #include <async_generator/inspect.hpp>
-
-#include <boost/asio/compose.hpp>
 
 #include <exception>
 #include <stdexcept>
@@ -34,8 +33,8 @@ struct manager_enter {
   }
 };
 
-// contextlib's answer to what the generator did with the exception thrown into it (reference §3.3):
-// `suppress` when the generator swallowed it, `error` when something else must propagate instead.
+// contextlib's answer to what the generator did with the exception thrown into it: `suppress` when
+// the generator swallowed it, `error` when something else must propagate instead.
 struct exit_outcome {
   std::exception_ptr error;
   bool suppress;
@@ -116,9 +115,9 @@ class generator_context_manager {
   /// Completion signature: `void(std::exception_ptr, Y)` (`void(std::exception_ptr)` when the
   /// generator yields nothing). Errors: `runtime_error` "generator didn't yield" (no cause) when the
   /// generator ends without yielding; any exception the generator raises.
-  template <class CompletionToken>
-  auto aenter(CompletionToken&& token) {
-    return boost::asio::async_compose<CompletionToken, enter_signature>(detail::manager_enter<Generator>{&gen_}, token,
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto aenter(CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
+    return asio::async_compose<CompletionToken, enter_signature>(detail::manager_enter<Generator>{&gen_}, token,
                                                                         gen_.get_executor());
   }
 
@@ -135,9 +134,9 @@ class generator_context_manager {
   /// `stop_async_iteration` (an `ag::runtime_error` with it as `cause()`, or a `std::nested_exception`
   /// nesting it, as `std::throw_with_nested` makes), is neither suppressed nor replaced: the original
   /// propagates.
-  template <class CompletionToken>
-  auto aexit(std::exception_ptr error, CompletionToken&& token) {
-    return boost::asio::async_compose<CompletionToken, exit_signature>(
+  template <class CompletionToken = asio::default_completion_token_t<executor_type>>
+  auto aexit(std::exception_ptr error, CompletionToken&& token = asio::default_completion_token_t<executor_type>()) {
+    return asio::async_compose<CompletionToken, exit_signature>(
         detail::manager_exit<Generator>(&gen_, std::move(error)), token, gen_.get_executor());
   }
 

@@ -7,11 +7,6 @@
 #include <async_generator/detail/registry.hpp>
 #include <async_generator/hooks.hpp>
 
-#include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
-#include <boost/asio/execution_context.hpp>
-#include <boost/asio/post.hpp>
-
 #include <atomic>
 #include <exception>
 #include <memory>
@@ -23,10 +18,10 @@ namespace detail {
 
 template <class Handler>
 struct shutdown_state {
-  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
-  shutdown_state(Handler h, const boost::asio::any_io_executor& fallback, std::size_t n)
+  using executor_type = asio::associated_executor_t<Handler, asio::any_io_executor>;
+  shutdown_state(Handler h, const asio::any_io_executor& fallback, std::size_t n)
       : handler(std::move(h)),
-        work(compat::track_work(boost::asio::get_associated_executor(handler, fallback))),
+        work(compat::track_work(asio::get_associated_executor(handler, fallback))),
         remaining(n) {}
   Handler handler;
   compat::tracked_executor_t<executor_type> work;
@@ -35,13 +30,15 @@ struct shutdown_state {
   void one_done() {
     if (remaining.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
     auto w = std::move(work);
-    boost::asio::dispatch(w, [h = std::move(handler)]() mutable { std::move(h)(std::exception_ptr()); });
+    asio::dispatch(w, [h = std::move(handler)]() mutable { std::move(h)(std::exception_ptr()); });
   }
 };
 
 struct shutdown_initiation {
-  boost::asio::execution_context* context;
-  boost::asio::any_io_executor fallback;
+  asio::execution_context* context;
+  asio::any_io_executor fallback;
+  using executor_type = asio::any_io_executor;
+  const executor_type& get_executor() const noexcept { return fallback; }
   template <class Handler>
   void operator()(Handler&& handler) const {
     std::shared_ptr<registry_state> registry = registry_of(*context);
@@ -58,7 +55,7 @@ struct shutdown_initiation {
       });
     }
     // The count's extra one: the handler must not run inside this initiating function.
-    boost::asio::post(fallback, [state] { state->one_done(); });
+    asio::post(fallback, [state] { state->one_done(); });
   }
 };
 
@@ -77,12 +74,12 @@ enum class drop_policy {
 };
 
 /// Sets what happens to generators of `context` dropped while suspended; returns the previous policy.
-drop_policy set_drop_policy(boost::asio::execution_context& context, drop_policy policy);
+drop_policy set_drop_policy(asio::execution_context& context, drop_policy policy);
 
 /// Sets the handler of `context`'s asyncgen errors (asyncio's `loop.set_exception_handler`); an
 /// empty one restores the default, which prints the message and the exception on stderr. Returns
 /// the previous handler.
-asyncgen_exception_handler set_asyncgen_exception_handler(boost::asio::execution_context& context,
+asyncgen_exception_handler set_asyncgen_exception_handler(asio::execution_context& context,
                                                           asyncgen_exception_handler handler);
 
 /// asyncio's `loop.shutdown_asyncgens()`: closes every live, started generator of `context`
@@ -95,10 +92,10 @@ asyncgen_exception_handler set_asyncgen_exception_handler(boost::asio::execution
 /// Completion signature: `void(std::exception_ptr)`, always null: failures go to the handler.
 /// The handler never runs inside this function; it runs on its associated executor (default: the
 /// context's, `context.get_executor()`).
-template <class ExecutionContext, class CompletionToken>
-auto shutdown_asyncgens(ExecutionContext& context, CompletionToken&& token) {
-  return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr)>(
-      detail::shutdown_initiation{&context, boost::asio::any_io_executor(context.get_executor())}, token);
+template <class ExecutionContext, class CompletionToken = asio::default_completion_token_t<typename ExecutionContext::executor_type>>
+auto shutdown_asyncgens(ExecutionContext& context, CompletionToken&& token = asio::default_completion_token_t<typename ExecutionContext::executor_type>()) {
+  return asio::async_initiate<CompletionToken, void(std::exception_ptr)>(
+      detail::shutdown_initiation{&context, asio::any_io_executor(context.get_executor())}, token);
 }
 
 }  // namespace async_generator

@@ -3,10 +3,8 @@
 #ifndef ASYNC_GENERATOR_CONTEXT_HPP
 #define ASYNC_GENERATOR_CONTEXT_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/detail/frame.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/system/error_code.hpp>
 
 namespace async_generator {
 
@@ -15,13 +13,13 @@ namespace async_generator {
 /// Used as a completion token, `co` suspends the body until the operation completes, then resumes it
 /// on the generator's executor and returns the operation's result: `timer.async_wait(co)`,
 /// `auto n = asio::async_read_until(socket, buf, '\n', co)`. An error is thrown as
-/// `boost::system::system_error` (for `error_code` signatures) or rethrown (for `exception_ptr`
+/// `system_error` (for `error_code` signatures) or rethrown (for `exception_ptr`
 /// signatures); `co[ec]` stores an `error_code` in `ec` instead of throwing. Consuming another
 /// generator of the same executor through `co` (`inner.anext(co)`) switches fibers directly.
 template <class Y, class S = void>
 class context {
  public:
-  using executor_type = boost::asio::any_io_executor;
+  using executor_type = asio::any_io_executor;
   using yield_type = Y;
   using send_type = S;
 
@@ -31,7 +29,7 @@ class context {
   const executor_type& get_executor() const noexcept { return frame_->ex_; }
 
   /// A context that stores an operation's `error_code` in `ec` instead of throwing it.
-  context operator[](boost::system::error_code& ec) const noexcept {
+  context operator[](error_code& ec) const noexcept {
     context c(*this);
     c.ec_ = &ec;
     return c;
@@ -40,11 +38,11 @@ class context {
   /// Internal: the frame of the generator whose body this is.
   detail::frame_base& frame() const noexcept { return *frame_; }
   /// Internal: where `co[ec]` stores errors, or null.
-  boost::system::error_code* error_slot() const noexcept { return ec_; }
+  error_code* error_slot() const noexcept { return ec_; }
 
  private:
   detail::frame_base* frame_;
-  boost::system::error_code* ec_ = nullptr;
+  error_code* ec_ = nullptr;
 };
 
 }  // namespace async_generator

@@ -3,12 +3,9 @@
 #ifndef ASYNC_GENERATOR_HOOKS_HPP
 #define ASYNC_GENERATOR_HOOKS_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/errors.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/associated_executor.hpp>
-#include <boost/asio/async_result.hpp>
 
 #include <exception>
 #include <functional>
@@ -35,7 +32,7 @@ class generator_ref {
   std::string description() const { return frame_ ? frame_->description() : "None"; }
 
   /// The executor the generator's body runs on.
-  boost::asio::any_io_executor get_executor() const {
+  asio::any_io_executor get_executor() const {
     if (!frame_) throw empty_generator_error();
     return frame_->ex_;
   }
@@ -46,9 +43,9 @@ class generator_ref {
   /// The generator's `aclose()`: completion signature `void(std::exception_ptr)`, with the errors of
   /// `async_generator::aclose`. The handler runs on its associated executor (default: the
   /// generator's).
-  template <class CompletionToken>
-  auto aclose(CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken, void(std::exception_ptr)>(close_initiation{frame_}, token);
+  template <class CompletionToken = asio::default_completion_token_t<asio::any_io_executor>>
+  auto aclose(CompletionToken&& token = asio::default_completion_token_t<asio::any_io_executor>()) {
+    return asio::async_initiate<CompletionToken, void(std::exception_ptr)>(close_initiation{frame_}, token);
   }
 
   friend bool operator==(const generator_ref& a, const generator_ref& b) noexcept { return a.id() == b.id(); }
@@ -57,10 +54,14 @@ class generator_ref {
  private:
   struct close_initiation {
     detail::frame_ptr<detail::frame_base> frame;
+    using executor_type = asio::any_io_executor;
+    executor_type get_executor() const noexcept {
+      return frame ? frame->ex_ : executor_type(asio::system_executor());
+    }
     template <class Handler>
     void operator()(Handler&& handler) const {
       if (!frame) throw empty_generator_error();
-      auto ex = boost::asio::get_associated_executor(handler, frame->ex_);
+      auto ex = asio::get_associated_executor(handler, frame->ex_);
       auto shared = std::make_shared<typename std::decay<Handler>::type>(std::forward<Handler>(handler));
       frame->aclose_untyped(detail::untyped_close_handler{[shared](std::exception_ptr e) { std::move(*shared)(e); }, ex});
     }

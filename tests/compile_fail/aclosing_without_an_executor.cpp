@@ -1,7 +1,6 @@
 // aclosing(thing) of a thing with no get_executor() must be told where its operations complete.
 #include <async_generator.hpp>
-
-#include <boost/asio/io_context.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <exception>
 
@@ -13,7 +12,7 @@ struct closable {
 };
 
 int main() {
-  boost::asio::io_context io;
+  asio::io_context io;
   closable thing;
 #ifdef COMPILE_FAIL_CONTROL
   auto manager = ag::aclosing(thing, io.get_executor());

@@ -1,4 +1,4 @@
-// Python's test_asynccontextmanager_requires_asyncgenfunction (C-60): decorating something that is
+// Python's test_asynccontextmanager_requires_asyncgenfunction: decorating something that is
 // not an async generator function is refused when decorating; here, when compiling.
 #include <async_generator.hpp>
 

@@ -1,16 +1,12 @@
 // The consumer of an installed async_generator (scripts/consumers.sh builds it three ways:
 // pkg-config, CMake's find_package, a meson subproject). Prints "consumer: 0 1 2".
 #include <async_generator.hpp>
-
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/spawn.hpp>
+#include <async_generator/compat/asio_all.hpp>
 
 #include <cstdio>
 #include <string>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 // async def count(to):
 //     for i in range(to):
@@ -22,10 +18,11 @@ const auto count = ag::make_generator_function<int>([](ag::context<int> co, int 
 int main() {
   asio::io_context io;
   std::string line = "consumer:";
-  asio::spawn(io, [&](asio::yield_context yield) {
-    auto gen = count(io, 3);
-    for (int v : ag::aiter(gen, yield)) line += " " + std::to_string(v);  // async for v in gen:
-  }, asio::detached);
+  auto gen = count(io, 3);
+  // async for v in gen: (callback code, which every supported Asio has)
+  ag::async_for_each(gen, [&](int v) { line += " " + std::to_string(v); }, [](std::exception_ptr e) {
+    if (e) std::rethrow_exception(e);
+  });
   io.run();
   std::printf("%s\n", line.c_str());
   return line == "consumer: 0 1 2" ? 0 : 1;

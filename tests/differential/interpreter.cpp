@@ -6,13 +6,7 @@
 #include "scenario.hpp"
 
 #include <async_generator.hpp>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
-#include <boost/asio/detached.hpp>
-#include <boost/asio/spawn.hpp>
-#endif
+#include <async_generator/compat/asio_all.hpp>
 
 #include <chrono>
 #include <exception>
@@ -24,7 +18,6 @@
 #include <vector>
 
 namespace ag = async_generator;
-namespace asio = boost::asio;
 
 namespace differential {
 namespace {

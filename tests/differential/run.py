@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Differential test: random scenarios run by this library (the C++ interpreter) and by Python
-(oracle.py, the reference), whose event traces must match.
+(oracle.py, which gives the expected behaviour), whose event traces must match.
 
     run.py INTERPRETER [--count N] [--seed S] [--long] [--regressions DIR] [--write-divergence DIR]
 
@@ -52,11 +52,12 @@ def _after_failed_aclose_in_the_package(scenario, cpp, python):
 KNOWN_DIVERGENCES = {
     'after_failed_aclose_in_the_package': (
         "a generator whose aclose() failed (its cleanup yielded): async_generator 1.10 latches _closed "
-        "but still throws a later athrow() in, and does nothing on a drop (reference 1.5.6, last item), "
-        "leaving its coroutine to Python's own finalization ('coroutine ignored GeneratorExit'); the "
-        "library follows native CPython (decision 1, and the native scenarios check it): a later "
-        "athrow() raises an empty StopAsyncIteration, a later aclose() is a no-op, and a drop closes "
-        "it synchronously, without the finalizer, its errors going to the unraisable hook",
+        "but still throws a later athrow() in, and does nothing on a drop (its __del__ skips a closed "
+        "generator), leaving its coroutine to Python's own finalization ('coroutine ignored "
+        "GeneratorExit'); the library follows native CPython, as wherever the two differ (the native "
+        "scenarios check it): a later athrow() raises an empty StopAsyncIteration, a later aclose() "
+        "is a no-op, and a drop closes it synchronously, without the finalizer, its errors going to "
+        "the unraisable hook",
         _after_failed_aclose_in_the_package),
     'second_drop_after_failed_close': (
         "a dropped generator whose scheduled aclose() failed (its cleanup yielded) is closed a second "
@@ -79,22 +80,22 @@ def known_divergence(scenario, cpp, python):
 def normalise_python(scenario, lines):
     """The Python trace with the documented differences mapped to the library's spelling.
 
-    Every mapping is a difference the project chose (README "Differences from Python, and why", or
-    the reference's decisions box); async_generator 1.10's quirks are mapped to native CPython's
-    behaviour, which the project follows (decisions, item 1).
+    Every mapping is a difference the project chose (README "Differences from Python, and why"):
+    async_generator 1.10's quirks are mapped to native CPython's behaviour, which the project
+    follows wherever the two differ.
     """
     valued = scenario.mode == 'valued'
     out = []
     for line in lines:
         # asend on an unstarted generator: async_generator 1.10 says "...just-started coroutine";
-        # native and the library "...just-started async generator" (decision 1).
+        # native and the library "...just-started async generator".
         line = line.replace("can't send non-None value to a just-started coroutine",
                             "can't send non-None value to a just-started async generator")
         # aclose of a body that yields: the package's "async_generator ignored GeneratorExit";
-        # native and the library "async generator ignored GeneratorExit" (decision 1).
+        # native and the library "async generator ignored GeneratorExit".
         line = line.replace('async_generator ignored GeneratorExit', 'async generator ignored GeneratorExit')
         # StopAsyncIteration out of a body: the package's "async_generator raise StopAsyncIteration"
-        # (sic); native and the library "async generator raised StopAsyncIteration" (decision 1).
+        # (sic); native and the library "async generator raised StopAsyncIteration".
         line = line.replace('async_generator raise StopAsyncIteration', 'async generator raised StopAsyncIteration')
         if line.startswith('op athrow:'):
             head, _, result = line.partition(' -> ')
@@ -103,13 +104,13 @@ def normalise_python(scenario, lines):
             if result == 'value None':
                 line = head + ' -> value 0'
             # async_generator 1.10 raises an empty StopAsyncIteration at call time there instead
-            # (reference 1.10 item 2); native, and the library, complete with no error (decision 1).
+            # (one of the package's known quirks); native, and the library, complete with no error.
             # An empty stop only comes from a finished generator: a body that ends carries its value.
             elif valued and result == 'stop':
                 line = head + ' -> value 0'
         # Python 3.11 latches ag_closed at aclose() and then makes a later aclose() raise an empty
-        # StopAsyncIteration, and the synchronous close of a drop report one as unraisable; the
-        # reference (C-123) and CPython 3.13, which the library follows, make both a quiet no-op.
+        # StopAsyncIteration, and the synchronous close of a drop report one as unraisable;
+        # async_generator 1.10 and CPython 3.13, which the library follows, make both a quiet no-op.
         # A body's own StopAsyncIteration never shows as such: it becomes RuntimeError (PEP 479).
         if line == 'op aclose -> stop':
             line = 'op aclose -> ok'

@@ -1,8 +1,27 @@
-// Portability layer: everything that differs between C++14/17/20 and between Boost versions.
+// Portability layer: which Asio the library is built on, and what differs between C++ standards
+// and between Asio and Boost versions. Every other file asks these macros, never a version number.
 #ifndef ASYNC_GENERATOR_COMPAT_CONFIG_HPP
 #define ASYNC_GENERATOR_COMPAT_CONFIG_HPP
 
-#include <boost/version.hpp>
+// The one choice of Asio: Boost.Asio (0, namespace boost::asio) or standalone Asio (1, namespace
+// asio). The build defines it (meson -Dasio=standalone, the installed pkg-config file and CMake
+// package); library and consumer must agree, and a program that mixes them does not link.
+#ifndef ASYNC_GENERATOR_STANDALONE_ASIO
+#define ASYNC_GENERATOR_STANDALONE_ASIO 0
+#endif
+
+#include <boost/version.hpp>  // Boost.Context is the fiber back-end on both
+#if ASYNC_GENERATOR_STANDALONE_ASIO
+#include <asio/version.hpp>
+#define ASYNC_GENERATOR_ASIO_VERSION ASIO_VERSION
+#define ASYNC_GENERATOR_ASIO_NAME "standalone Asio"
+#define ASYNC_GENERATOR_ASIO_VERSION_NAME "ASIO_VERSION"
+#else
+#include <boost/asio/version.hpp>
+#define ASYNC_GENERATOR_ASIO_VERSION BOOST_ASIO_VERSION
+#define ASYNC_GENERATOR_ASIO_NAME "Boost.Asio"
+#define ASYNC_GENERATOR_ASIO_VERSION_NAME "BOOST_ASIO_VERSION"
+#endif
 
 #if __cplusplus >= 201703L
 #include <optional>
@@ -10,32 +29,53 @@
 #include <boost/optional.hpp>
 #endif
 
+// ASYNC_GENERATOR_ASIO_VERSION is XYYYZZ for Asio X.YYY.ZZ, whichever Asio it is. Asio's versions
+// against Boost's: 1.18 is Boost 1.74, 1.19 Boost 1.77, 1.24 Boost 1.80, 1.26 Boost 1.81, 1.28
+// Boost 1.83, 1.31 Boost 1.86, 1.38 Boost 1.90.
+
 // Per-operation cancellation arrived with Asio 1.19 (Boost 1.77).
-#if BOOST_VERSION >= 107700
+#if ASYNC_GENERATOR_ASIO_VERSION >= 101900
 #define ASYNC_GENERATOR_HAS_CANCELLATION 1
 #else
 #define ASYNC_GENERATOR_HAS_CANCELLATION 0
 #endif
 
-// asio::spawn on Boost.Context fibers with completion tokens arrived with Boost 1.80.
-#if BOOST_VERSION >= 108000
+// asio::spawn on Boost.Context fibers with completion tokens, and asio::deferred, arrived with
+// Asio 1.24 (Boost 1.80); before, spawn ran on Boost.Coroutine and deferred was experimental.
+#if ASYNC_GENERATOR_ASIO_VERSION >= 102400
 #define ASYNC_GENERATOR_HAS_FIBER_SPAWN 1
-#else
-#define ASYNC_GENERATOR_HAS_FIBER_SPAWN 0
-#endif
-
-// asio::deferred arrived with Boost 1.80.
-#if BOOST_VERSION >= 108000
 #define ASYNC_GENERATOR_HAS_DEFERRED 1
 #else
+#define ASYNC_GENERATOR_HAS_FIBER_SPAWN 0
 #define ASYNC_GENERATOR_HAS_DEFERRED 0
 #endif
 
-// any_executor::target<T>() checks the target's type (returns null for another) since Boost 1.81.
-#if BOOST_VERSION >= 108100
+// any_executor::target<T>() checks the target's type (returns null for another), and
+// any_completion_handler exists, since Asio 1.26 (Boost 1.81).
+#if ASYNC_GENERATOR_ASIO_VERSION >= 102600
 #define ASYNC_GENERATOR_HAS_CHECKED_EXECUTOR_TARGET 1
+#define ASYNC_GENERATOR_HAS_ANY_COMPLETION_HANDLER 1
 #else
 #define ASYNC_GENERATOR_HAS_CHECKED_EXECUTOR_TARGET 0
+#define ASYNC_GENERATOR_HAS_ANY_COMPLETION_HANDLER 0
+#endif
+
+// Asio 1.18 (Boost 1.74) allocates twice for each completion of an operation awaited by a body
+// consumed through a callback (measured); Asio 1.26 (Boost 1.81) recycles that memory.
+#if ASYNC_GENERATOR_ASIO_VERSION >= 102600
+#define ASYNC_GENERATOR_ASIO_RECYCLES_AWAIT_COMPLETIONS 1
+#else
+#define ASYNC_GENERATOR_ASIO_RECYCLES_AWAIT_COMPLETIONS 0
+#endif
+
+// cancel_after and cancel_at, and asio::deferred as the default completion token of operations
+// called without one, arrived with Asio 1.31 (Boost 1.86).
+#if ASYNC_GENERATOR_ASIO_VERSION >= 103100
+#define ASYNC_GENERATOR_HAS_CANCEL_AFTER 1
+#define ASYNC_GENERATOR_HAS_DEFERRED_BY_DEFAULT 1
+#else
+#define ASYNC_GENERATOR_HAS_CANCEL_AFTER 0
+#define ASYNC_GENERATOR_HAS_DEFERRED_BY_DEFAULT 0
 #endif
 
 #if __cplusplus >= 202002L && defined(__cpp_impl_coroutine)

@@ -7,7 +7,12 @@
 #include <boost/context/fiber.hpp>
 
 #include <cstddef>
+#include <exception>
+#include <type_traits>
 #include <utility>
+#if __cplusplus < 201703L
+#include <cxxabi.h>
+#endif
 
 // ThreadSanitizer follows a stack switch only when told: each execution context gets a TSan fiber,
 // and every switch names the one it goes to (which also orders what happened before the switch
@@ -43,8 +48,54 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+// Whether Boost.Context gives each fiber its own exception state. With libstdc++ the runtime keeps
+// the exceptions being handled (and the count of those in flight) per thread; since Boost 1.88
+// (boostorg/context#281) every switch saves the departing fiber's and restores the arriving one's
+// (boost::context::detail::manage_exception_state). Its presence is what tells, not BOOST_VERSION:
+// a Boost.Context newer than the rest of Boost is found too. The qualified name below finds
+// Boost.Context's own class when it has one, and this stand-in, through the using-directive,
+// when it has none.
 namespace async_generator {
 namespace compat {
+namespace probe {
+struct manage_exception_state {};
+}  // namespace probe
+}  // namespace compat
+}  // namespace async_generator
+namespace boost {
+namespace context {
+namespace detail {
+using namespace ::async_generator::compat::probe;
+}  // namespace detail
+}  // namespace context
+}  // namespace boost
+
+namespace async_generator {
+namespace compat {
+
+#if defined(__GLIBCXX__)
+/// True when a fiber switch keeps each fiber's exception state apart (Boost.Context 1.88 and later,
+/// with libstdc++): a body may then await inside a catch block. README, "Exceptions and fibers".
+constexpr bool fiber_keeps_exception_state =
+    !std::is_same<boost::context::detail::manage_exception_state, probe::manage_exception_state>::value;
+#else
+// Boost.Context's class is an empty stand-in there too: the state is the thread's.
+constexpr bool fiber_keeps_exception_state = false;
+#endif
+
+// std::uncaught_exceptions(), which C++14's standard library lacks: the count the Itanium C++ ABI's
+// runtime (libstdc++'s, libc++abi's) keeps per thread.
+#if __cplusplus >= 201703L
+inline int uncaught_exceptions() noexcept { return std::uncaught_exceptions(); }
+#else
+inline int uncaught_exceptions() noexcept {
+  struct eh_globals {
+    void* caught;
+    unsigned int uncaught;
+  };
+  return static_cast<int>(reinterpret_cast<const eh_globals*>(abi::__cxa_get_globals())->uncaught);
+}
+#endif
 
 using fiber = boost::context::fiber;
 using forced_unwind = boost::context::detail::forced_unwind;

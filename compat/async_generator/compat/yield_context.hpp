@@ -1,4 +1,4 @@
-// Portability layer: asio::yield_context (Boost >= 1.80) for operations whose completion signature
+// Portability layer: asio::yield_context (Asio >= 1.24, Boost >= 1.80) for operations whose completion signature
 // starts with std::exception_ptr.
 //
 // Boost 1.80 and 1.81 ship yield_context handlers for such signatures that are broken:
@@ -13,7 +13,13 @@
 #include <async_generator/compat/config.hpp>
 
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+#include <async_generator/compat/asio.hpp>
+
+#if ASYNC_GENERATOR_STANDALONE_ASIO
+#include <asio/spawn.hpp>
+#else
 #include <boost/asio/spawn.hpp>
+#endif
 
 #include <exception>
 #include <tuple>
@@ -68,11 +74,11 @@ struct yield_outcome<T> {
 // yield_context: suspends the coroutine, then returns the value or throws the exception.
 template <class... Ts, class Executor, class Initiation, class... Args>
 typename yield_outcome<Ts...>::type initiate_on_yield(Initiation&& init,
-                                                     const boost::asio::basic_yield_context<Executor>& yield,
+                                                     const asio::basic_yield_context<Executor>& yield,
                                                      Args&&... args) {
   using tuple_type = std::tuple<std::exception_ptr, Ts...>;
   return yield_outcome<Ts...>::take(
-      boost::asio::async_result<boost::asio::basic_yield_context<Executor>, void(tuple_type)>::initiate(
+      asio::async_result<asio::basic_yield_context<Executor>, void(tuple_type)>::initiate(
           tuple_initiation<typename std::decay<Initiation>::type, Ts...>{std::forward<Initiation>(init)}, yield,
           std::forward<Args>(args)...));
 }
@@ -84,13 +90,13 @@ struct has_from_yield<T, typename T::from_yield_initiation> : std::true_type {};
 
 template <class... Ts, class Executor, class Initiation, class... Args>
 typename yield_outcome<Ts...>::type yield_dispatch(std::false_type, Initiation&& init,
-                                                  const boost::asio::basic_yield_context<Executor>& yield,
+                                                  const asio::basic_yield_context<Executor>& yield,
                                                   Args&&... args) {
   return initiate_on_yield<Ts...>(std::forward<Initiation>(init), yield, std::forward<Args>(args)...);
 }
 template <class... Ts, class Executor, class Initiation, class... Args>
 ASYNC_GENERATOR_ALWAYS_INLINE typename yield_outcome<Ts...>::type yield_dispatch(std::true_type, Initiation&& init,
-                                                  const boost::asio::basic_yield_context<Executor>& yield,
+                                                  const asio::basic_yield_context<Executor>& yield,
                                                   Args&&... args) {
   return init.from_yield(yield, std::forward<Args>(args)...);
 }
@@ -98,8 +104,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE typename yield_outcome<Ts...>::type yield_dispatch
 }  // namespace compat
 }  // namespace async_generator
 
-namespace boost {
-namespace asio {
+ASYNC_GENERATOR_ASIO_NAMESPACE_BEGIN
 
 template <class Executor, class R, class T>
 class async_result<basic_yield_context<Executor>, R(std::exception_ptr, T)> {
@@ -129,8 +134,7 @@ class async_result<basic_yield_context<Executor>, R(std::exception_ptr)> {
   }
 };
 
-}  // namespace asio
-}  // namespace boost
+ASYNC_GENERATOR_ASIO_NAMESPACE_END
 #endif
 
 #endif

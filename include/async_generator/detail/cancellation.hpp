@@ -3,11 +3,10 @@
 #ifndef ASYNC_GENERATOR_DETAIL_CANCELLATION_HPP
 #define ASYNC_GENERATOR_DETAIL_CANCELLATION_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/compat/config.hpp>
 
 #if ASYNC_GENERATOR_HAS_CANCELLATION
-#include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/cancellation_type.hpp>
 
 #include <atomic>
 
@@ -16,8 +15,8 @@ namespace detail {
 
 // The types a generator's operation honours. `total` is not among them: the body has run, so the
 // operation cannot promise it had no effect.
-constexpr boost::asio::cancellation_type_t supported_cancellation =
-    boost::asio::cancellation_type::terminal | boost::asio::cancellation_type::partial;
+constexpr asio::cancellation_type_t supported_cancellation =
+    asio::cancellation_type::terminal | asio::cancellation_type::partial;
 
 // One per generator; used by the cancellable operations started on it, one at a time. Every
 // generator an operation runs through (delegates, generators consumed on the way) points to the
@@ -31,20 +30,20 @@ class cancel_state {
     guard g(*this);
     if (current_ != 0) return;
     current_ = serial;
-    pending_ = boost::asio::cancellation_type::none;
+    pending_ = asio::cancellation_type::none;
   }
   // That operation completed: later requests for it have no effect.
   void detach(unsigned serial) noexcept {
     guard g(*this);
     if (current_ != serial) return;
     current_ = 0;
-    pending_ = boost::asio::cancellation_type::none;
+    pending_ = asio::cancellation_type::none;
   }
   // Whether operation `serial` was cancelled before it started (the request is then used up).
   bool cancelled_before_start(unsigned serial) noexcept {
     guard g(*this);
-    if (current_ != serial || pending_ == boost::asio::cancellation_type::none) return false;
-    pending_ = boost::asio::cancellation_type::none;
+    if (current_ != serial || pending_ == asio::cancellation_type::none) return false;
+    pending_ = asio::cancellation_type::none;
     return true;
   }
   unsigned next_serial() noexcept {
@@ -55,9 +54,9 @@ class cancel_state {
   // A request for operation `serial`, on any thread: true when done with (ignored, or kept for the
   // operation's start or its next await); false when an await is in flight, whose operation must
   // be cancelled on the generator's executor, by `request`.
-  bool request_here(unsigned serial, boost::asio::cancellation_type_t type) noexcept {
+  bool request_here(unsigned serial, asio::cancellation_type_t type) noexcept {
     type = type & supported_cancellation;
-    if (type == boost::asio::cancellation_type::none) return true;
+    if (type == asio::cancellation_type::none) return true;
     guard g(*this);
     if (current_ != serial) return true;
     if (await_ == await_phase::waiting) return false;
@@ -65,9 +64,9 @@ class cancel_state {
     return true;
   }
   // A request for operation `serial`: reaches the await in flight, or waits for the next one.
-  void request(unsigned serial, boost::asio::cancellation_type_t type) {
+  void request(unsigned serial, asio::cancellation_type_t type) {
     type = type & supported_cancellation;
-    if (type == boost::asio::cancellation_type::none) return;
+    if (type == asio::cancellation_type::none) return;
     guard g(*this);
     if (current_ != serial) return;
     if (await_ == await_phase::waiting) {
@@ -78,7 +77,7 @@ class cancel_state {
   }
 
   // The slot the awaited Asio operation gets.
-  boost::asio::cancellation_slot slot() noexcept { return signal_.slot(); }
+  asio::cancellation_slot slot() noexcept { return signal_.slot(); }
   // Around an await's initiation. A request that comes meanwhile (from another thread) waits: the
   // awaited operation may not have put its handler in the slot yet.
   void await_starting() noexcept {
@@ -89,9 +88,9 @@ class cancel_state {
     guard g(*this);
     if (await_ != await_phase::starting) return;  // it completed already
     await_ = await_phase::waiting;
-    if (pending_ == boost::asio::cancellation_type::none) return;
-    boost::asio::cancellation_type_t type = pending_;
-    pending_ = boost::asio::cancellation_type::none;
+    if (pending_ == asio::cancellation_type::none) return;
+    asio::cancellation_type_t type = pending_;
+    pending_ = asio::cancellation_type::none;
     signal_.emit(type);
   }
   // The await completed (or failed to start): the operation's handler, if it left one, goes.
@@ -116,10 +115,10 @@ class cancel_state {
     cancel_state& s_;
   };
 
-  boost::asio::cancellation_signal signal_;
+  asio::cancellation_signal signal_;
   std::atomic<unsigned> serials_{0};
   unsigned current_ = 0;
-  boost::asio::cancellation_type_t pending_ = boost::asio::cancellation_type::none;
+  asio::cancellation_type_t pending_ = asio::cancellation_type::none;
   enum class await_phase : unsigned char { none, starting, waiting } await_ = await_phase::none;
   std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
 };

@@ -69,7 +69,7 @@ struct unwind_signal {};
 
 // The completion handler of an aclose started through a generator_ref, which knows no types.
 struct untyped_close_handler {
-  using executor_type = boost::asio::any_io_executor;
+  using executor_type = asio::any_io_executor;
   executor_type get_executor() const noexcept { return executor; }
   void operator()(std::exception_ptr e) { done(std::move(e)); }
   std::function<void(std::exception_ptr)> done;
@@ -78,7 +78,7 @@ struct untyped_close_handler {
 
 class frame_base {
  public:
-  frame_base(boost::asio::any_io_executor ex, stack_options stack);
+  frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build = {});
   frame_base(const frame_base&) = delete;
   frame_base& operator=(const frame_base&) = delete;
 
@@ -190,10 +190,10 @@ class frame_base {
   // The entry of the body's fiber, and the end of the body: returns where control goes next.
   compat::fiber run(compat::fiber&& caller);
 
-  const boost::asio::any_io_executor ex_;
+  const asio::any_io_executor ex_;
   // The io_context executor ex_ wraps, if it wraps one: posts and "running here" checks on it skip
   // the type-erased executor.
-  const boost::asio::io_context::executor_type* const io_ex_;
+  const asio::io_context::executor_type* const io_ex_;
   compat::switch_slot self_;
   native_stack* bottom_ = nullptr;
   // The running operation, held by the generator whose body runs it (it moves along a delegation chain).
@@ -355,7 +355,6 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::on_yield_resumed() {
       return;
   }
 }
-
 
 // The stand-in for `void` in storage: yielded, sent and returned values always have a type.
 struct unit {};

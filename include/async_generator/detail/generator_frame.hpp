@@ -42,7 +42,7 @@ class generator_frame : public frame_base {
 template <class Y, class S, class R, class Body>
 class body_frame final : public generator_frame<Y, S, R> {
  public:
-  body_frame(boost::asio::any_io_executor ex, stack_options stack, Body body)
+  body_frame(asio::any_io_executor ex, stack_options stack, Body body)
       : generator_frame<Y, S, R>(std::move(ex), stack), body_(std::move(body)) {}
 
  private:

@@ -8,10 +8,6 @@
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
 
-#include <boost/asio/defer.hpp>
-#include <boost/asio/detail/handler_cont_helpers.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include <exception>
 #include <memory>
 #include <new>
@@ -41,8 +37,8 @@ void with_executor(const Executor& ex, Use&& use) {
   use(ex);
 }
 template <class Use>
-void with_executor(const boost::asio::any_io_executor& ex, Use&& use) {
-  using io_executor = boost::asio::io_context::executor_type;
+void with_executor(const asio::any_io_executor& ex, Use&& use) {
+  using io_executor = asio::io_context::executor_type;
   if (const io_executor* io = compat::io_executor_of(ex)) {
     use(*io);
   } else {
@@ -63,13 +59,13 @@ void with_executor(const frame_base& frame, Use&& use) {
 struct no_executor_of_its_own {};
 template <class Handler>
 using has_own_executor = std::integral_constant<
-    bool, !std::is_same<boost::asio::associated_executor_t<Handler, no_executor_of_its_own>, no_executor_of_its_own>::value>;
+    bool, !std::is_same<asio::associated_executor_t<Handler, no_executor_of_its_own>, no_executor_of_its_own>::value>;
 
 #if ASYNC_GENERATOR_HAS_CANCELLATION
 // The handler's cancellation slot (Boost 1.81's one-argument form is ambiguous for a reference_wrapper).
 template <class Handler>
-boost::asio::associated_cancellation_slot_t<Handler> cancellation_slot_of(const Handler& handler) noexcept {
-  return boost::asio::get_associated_cancellation_slot(handler, boost::asio::cancellation_slot());
+asio::associated_cancellation_slot_t<Handler> cancellation_slot_of(const Handler& handler) noexcept {
+  return asio::get_associated_cancellation_slot(handler, asio::cancellation_slot());
 }
 
 // Installed in the consumer's cancellation slot. A request, emitted on the consumer's side, is kept
@@ -79,13 +75,13 @@ class cancel_forwarder {
  public:
   cancel_forwarder(frame_ptr<frame_base> entry, cancel_state* state, unsigned serial) noexcept
       : entry_(std::move(entry)), state_(state), serial_(serial) {}
-  void operator()(boost::asio::cancellation_type_t type) {
+  void operator()(asio::cancellation_type_t type) {
     if (state_->request_here(serial_, type)) return;
     frame_ptr<frame_base> entry = entry_;
     cancel_state* state = state_;
     unsigned serial = serial_;
     with_executor(*entry, [&](const auto& e) {
-      boost::asio::dispatch(e, [entry, state, serial, type] { state->request(serial, type); });
+      asio::dispatch(e, [entry, state, serial, type] { state->request(serial, type); });
     });
   }
 
@@ -125,13 +121,13 @@ template <class Executor>
 bool running_on(const Executor&) noexcept {
   return false;
 }
-inline bool running_on(const boost::asio::io_context::executor_type& ex) noexcept { return ex.running_in_this_thread(); }
+inline bool running_on(const asio::io_context::executor_type& ex) noexcept { return ex.running_in_this_thread(); }
 
 // The handler with what it is called with, bound for dispatch to its executor.
 template <class Handler, class Y, bool WithValue>
 struct op_completion {
-  using allocator_type = boost::asio::associated_allocator_t<Handler>;
-  allocator_type get_allocator() const noexcept { return boost::asio::get_associated_allocator(handler); }
+  using allocator_type = asio::associated_allocator_t<Handler>;
+  allocator_type get_allocator() const noexcept { return asio::get_associated_allocator(handler); }
 
   void operator()() { invoke(std::integral_constant<bool, WithValue && !std::is_void<Y>::value>()); }
   void invoke(std::true_type) { std::move(handler)(std::move(error), std::move(value)); }
@@ -148,11 +144,25 @@ struct op_completion {
 // running thread's private queue, without the lock and the work count of a post.
 template <class Executor, class Handler, class Y, bool WithValue>
 ASYNC_GENERATOR_ALWAYS_INLINE void post_completion(const Executor& e, op_completion<Handler, Y, WithValue>&& completion) {
-  if (boost_asio_handler_cont_helpers::is_continuation(completion.handler)) {
-    boost::asio::defer(e, std::move(completion));
+  post_completion(e, std::move(completion), compat::can_post<Executor>());
+}
+template <class Executor, class Completion>
+ASYNC_GENERATOR_ALWAYS_INLINE void post_completion(const Executor& e, Completion&& completion, std::true_type) {
+  if (compat::is_continuation(completion.handler)) {
+    asio::defer(e, std::move(completion));
   } else {
-    boost::asio::post(e, std::move(completion));
+    asio::post(e, std::move(completion));
   }
+}
+// An executor that can only be dispatched to (an any_completion_handler's): the completion leaves
+// the initiating function through the system executor, from whose thread it is dispatched there,
+// with work counted on it meanwhile.
+template <class Executor, class Completion>
+void post_completion(const Executor& e, Completion&& completion, std::false_type) {
+  asio::post(asio::system_executor(),
+             [work = compat::track_work(e), completion = std::move(completion)]() mutable {
+               asio::dispatch(work, std::move(completion));
+             });
 }
 
 // A generator's executor, kept by value until a completion is submitted: its frame may be gone by
@@ -178,19 +188,22 @@ class generator_executor {
   }
 
  private:
-  compat::optional<boost::asio::io_context::executor_type> io_;
-  compat::optional<boost::asio::any_io_executor> any_;
+  compat::optional<asio::io_context::executor_type> io_;
+  compat::optional<asio::any_io_executor> any_;
 };
 
 // Whether `ex` is the generator's executor. A type-erased one (a coroutine's, as use_awaitable's
 // handler has) is compared by the io_context executor it wraps, without a type-erased equality.
 template <class Executor>
-bool same_executor(const Executor& ex, const frame_base& frame) {
-  return ex == frame.ex_;
+bool same_executor(const Executor&, const frame_base&) {
+  return false;  // another kind of executor (a strand, a type-erased handler's)
 }
-inline bool same_executor(const boost::asio::any_io_executor& ex, const frame_base& frame) {
+inline bool same_executor(const asio::io_context::executor_type& ex, const frame_base& frame) {
+  return frame.io_ex_ != nullptr && ex == *frame.io_ex_;
+}
+inline bool same_executor(const asio::any_io_executor& ex, const frame_base& frame) {
   if (frame.io_ex_ != nullptr) {
-    if (const boost::asio::io_context::executor_type* io = compat::io_executor_of(ex)) return *io == *frame.io_ex_;
+    if (const asio::io_context::executor_type* io = compat::io_executor_of(ex)) return *io == *frame.io_ex_;
   }
   return ex == frame.ex_;
 }
@@ -202,7 +215,7 @@ template <class Handler, bool OwnExecutor = has_own_executor<Handler>::value>
 class completion_executor {
  public:
   completion_executor(const Handler& handler, const frame_base& frame) : generator_(frame) {
-    executor_type ex = boost::asio::get_associated_executor(handler, frame.ex_);
+    executor_type ex = asio::get_associated_executor(handler, frame.ex_);
     if (!same_executor(ex, frame)) {
       other_.emplace(std::move(ex));
       work_.emplace(compat::track_work(*other_));
@@ -218,7 +231,7 @@ class completion_executor {
   }
 
  private:
-  using executor_type = boost::asio::associated_executor_t<Handler, boost::asio::any_io_executor>;
+  using executor_type = asio::associated_executor_t<Handler, asio::any_io_executor>;
   generator_executor generator_;
   compat::optional<executor_type> other_;
   compat::optional<compat::tracked_executor_t<executor_type>> work_;
@@ -280,7 +293,7 @@ class handler_op final : public value_op<Y, S> {
       if (initiating) {
         post_completion(e, std::move(completion));
       } else {
-        boost::asio::dispatch(e, std::move(completion));
+        asio::dispatch(e, std::move(completion));
       }
     });
   }
@@ -290,7 +303,6 @@ class handler_op final : public value_op<Y, S> {
   completion_executor<Handler> executor_;
 };
 ASYNC_GENERATOR_NO_MAYBE_UNINITIALIZED_END
-
 
 // Posted to the generator's executor: starts the operation there. Destroyed unrun (its execution
 // context went away), it destroys the operation without calling its handler, as Asio does.
@@ -416,11 +428,18 @@ class op_initiation {
 
   explicit op_initiation(frame_base* frame) noexcept : frame_(frame) {}
 
+  // The generator's executor, for the adapters that run something beside the operation (Asio's
+  // cancel_after makes its timer on it). An empty generator has none: the system executor.
+  using executor_type = asio::any_io_executor;
+  executor_type get_executor() const noexcept {
+    return frame_ != nullptr ? frame_->ex_ : executor_type(asio::system_executor());
+  }
+
   template <class Handler>
   void operator()(Handler&& handler, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
     using handler_type = typename std::decay<Handler>::type;
     if (frame_ == nullptr) {
-      auto ex = boost::asio::get_associated_executor(handler);
+      auto ex = compat::executor_of_handler(handler);
       post_completion(ex, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler),
                                                                     std::make_exception_ptr(empty_generator_error()),
                                                                     value_t<Y>()});
@@ -435,7 +454,7 @@ class op_initiation {
     op->enable_cancellation(*frame_, &frame_->cancel_state_);
     op->sent = std::move(sent);
     op->thrown = std::move(thrown);
-    with_executor(*frame_, [&](const auto& e) { boost::asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
+    with_executor(*frame_, [&](const auto& e) { asio::post(e, start_job(frame_ptr<frame_base>(frame_), op)); });
   }
 
   // A generator body consuming this generator: when both run on the same executor, the consumer's
@@ -464,7 +483,7 @@ class op_initiation {
   // on the coroutine's stack, as a generator consuming another does; the coroutine suspends only if
   // the body waits in an await.
   template <class Executor>
-  ASYNC_GENERATOR_ALWAYS_INLINE direct_result from_yield(const boost::asio::basic_yield_context<Executor>& yield, op_kind kind,
+  ASYNC_GENERATOR_ALWAYS_INLINE direct_result from_yield(const asio::basic_yield_context<Executor>& yield, op_kind kind,
                                                          value_t<S> sent, std::exception_ptr thrown) const {
     if (frame_ != nullptr) check_context_alive(*frame_, kind);
     if (frame_ == nullptr || !running_on_executor(*frame_)) {
@@ -561,7 +580,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE decltype(auto) initiate_on(std::true_type, const I
 template <class Signature, class Initiation, class Token, class... Args>
 ASYNC_GENERATOR_ALWAYS_INLINE decltype(auto) initiate_on(std::false_type, const Initiation& init, Token&& token,
                                                          Args&&... args) {
-  return boost::asio::async_initiate<Token, Signature>(init, token, std::forward<Args>(args)...);
+  return asio::async_initiate<Token, Signature>(init, token, std::forward<Args>(args)...);
 }
 template <class Signature, class Initiation, class Token, class... Args>
 ASYNC_GENERATOR_ALWAYS_INLINE decltype(auto) initiate_op(const Initiation& init, Token&& token, Args&&... args) {

@@ -3,9 +3,8 @@
 #ifndef ASYNC_GENERATOR_DETAIL_REGISTRY_HPP
 #define ASYNC_GENERATOR_DETAIL_REGISTRY_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/hooks.hpp>
-
-#include <boost/asio/execution_context.hpp>
 
 #include <cstddef>
 #include <exception>
@@ -56,7 +55,7 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
 };
 
 // The registry of `context` (made on first use).
-std::shared_ptr<registry_state> registry_of(boost::asio::execution_context& context);
+std::shared_ptr<registry_state> registry_of(asio::execution_context& context);
 
 }  // namespace detail
 }  // namespace async_generator

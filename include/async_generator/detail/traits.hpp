@@ -3,7 +3,7 @@
 #ifndef ASYNC_GENERATOR_DETAIL_TRAITS_HPP
 #define ASYNC_GENERATOR_DETAIL_TRAITS_HPP
 
-#include <boost/asio/any_io_executor.hpp>
+#include <async_generator/compat/asio.hpp>
 
 #include <exception>
 #include <type_traits>
@@ -40,7 +40,7 @@ struct probe_handler {
 template <class T, class = void>
 struct has_executor : std::false_type {};
 template <class T>
-struct has_executor<T, void_t<decltype(boost::asio::any_io_executor(std::declval<const T&>().get_executor()))>>
+struct has_executor<T, void_t<decltype(asio::any_io_executor(std::declval<const T&>().get_executor()))>>
     : std::true_type {};
 
 }  // namespace detail

@@ -2,11 +2,9 @@
 #ifndef ASYNC_GENERATOR_IMPL_CONTEXT_HPP
 #define ASYNC_GENERATOR_IMPL_CONTEXT_HPP
 
+#include <async_generator/compat/asio.hpp>
 #include <async_generator/compat/config.hpp>
 #include <async_generator/detail/frame.hpp>
-
-#include <boost/asio/async_result.hpp>
-#include <boost/system/system_error.hpp>
 
 #include <atomic>
 #include <exception>
@@ -51,16 +49,16 @@ struct await_signature {
   static void check(Tuple&, const Token&) {}
 };
 template <class... Ts>
-struct await_signature<boost::system::error_code, Ts...> {
+struct await_signature<error_code, Ts...> {
   using values = await_values<Ts...>;
   static constexpr std::size_t offset = 1;
   template <class Tuple, class Token>
   static void check(Tuple& t, const Token& co) {
-    const boost::system::error_code& ec = std::get<0>(t);
-    if (boost::system::error_code* slot = co.error_slot()) {
+    const error_code& ec = std::get<0>(t);
+    if (error_code* slot = co.error_slot()) {
       *slot = ec;
     } else if (ec) {
-      throw boost::system::system_error(ec);
+      throw system_error(ec);
     }
   }
 };
@@ -87,7 +85,7 @@ struct await_state {
 template <class... Args>
 class await_handler {
  public:
-  using executor_type = boost::asio::any_io_executor;
+  using executor_type = asio::any_io_executor;
 
   await_handler(frame_base* f, await_state<Args...>* state, unsigned seq) noexcept
       : frame_(f), root_(f->chain_root() != f ? f->chain_root() : nullptr), state_(state), seq_(seq), cancel_(f->cancel_) {}
@@ -96,7 +94,7 @@ class await_handler {
 
 #if ASYNC_GENERATOR_HAS_CANCELLATION
   // Connected while the generator's operation can be cancelled: a request reaches this await.
-  using cancellation_slot_type = boost::asio::cancellation_slot;
+  using cancellation_slot_type = asio::cancellation_slot;
   cancellation_slot_type get_cancellation_slot() const noexcept {
     return cancel_ != nullptr ? cancel_->slot() : cancellation_slot_type();
   }
@@ -188,8 +186,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE typename await_signature<Args...>::values::type aw
 }  // namespace detail
 }  // namespace async_generator
 
-namespace boost {
-namespace asio {
+ASYNC_GENERATOR_ASIO_NAMESPACE_BEGIN
 
 template <class Y, class S, class R, class... Args>
 class async_result<::async_generator::context<Y, S>, R(Args...)> {
@@ -206,7 +203,6 @@ class async_result<::async_generator::context<Y, S>, R(Args...)> {
   }
 };
 
-}  // namespace asio
-}  // namespace boost
+ASYNC_GENERATOR_ASIO_NAMESPACE_END
 
 #endif

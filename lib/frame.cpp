@@ -214,6 +214,26 @@ void frame_base::complete_op() {
   op->complete();
 }
 
+void frame_base::refuse_context(const char* what) const {
+  throw misuse_error(std::string(what) + ": the context does not belong to the async generator running on this fiber");
+}
+
+void frame_base::yield_while_closing() {
+  if (mode_ == resume_mode::close_sync) {
+    close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
+    unwinding_ = true;
+    throw unwind_signal();
+  }
+  // Python leaves the generator suspended at the offending yield.
+  *error_out_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
+}
+
+void frame_base::raise_thrown() {
+  std::exception_ptr e = std::move(thrown_);
+  thrown_ = nullptr;
+  std::rethrow_exception(e);
+}
+
 unsigned frame_base::prepare_await() {
   if (unwinding_) throw unwind_signal();
   for (frame_base* f = this; f != nullptr; f = f->consumer_) {
@@ -285,23 +305,11 @@ void frame_base::suspend_await(frame_base* (*start)(void*), void* arg) {
 
 compat::fiber frame_base::run(compat::fiber&& caller) {
   compat::arrive(self_, std::move(caller));
-  std::exception_ptr error;
-  bool exit_escaped = false;
-  bool unwound = false;
-  try {
-    run_body();
-  } catch (const compat::forced_unwind&) {
-    throw;
-  } catch (const unwind_signal&) {
-    unwound = true;
-  } catch (const generator_exit&) {
-    exit_escaped = true;
-    error = std::current_exception();
-  } catch (const stop_async_iteration&) {
-    error = std::make_exception_ptr(runtime_error(errors::raised_stop_async_iteration, std::current_exception()));
-  } catch (...) {
-    error = std::current_exception();
-  }
+  body_end end = run_body();
+  std::exception_ptr error = std::move(end.error);
+  const bool exit_escaped = end.generator_exit_escaped;
+  const bool unwound = end.unwound;
+  if (end.stop_escaped) error = std::make_exception_ptr(runtime_error(errors::raised_stop_async_iteration, error));
   if (entry_ != this && delegator_ != nullptr && !unwinding_) {
     state_ = frame_state::finished;
     compat::switch_slot& next = hand_to_delegator(error ? std::move(error) : make_stop());

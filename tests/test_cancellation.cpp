@@ -21,6 +21,10 @@ using tcp = asio::ip::tcp;
 using std::chrono::hours;
 using std::chrono::milliseconds;
 
+// operation_aborted's message, which Boost.System ("Operation canceled") and standalone Asio
+// ("Operation aborted.") word differently.
+const std::string aborted = ag::error_code(asio::error::operation_aborted).message();
+
 bool is_aborted(const std::exception_ptr& e) {
   if (!e) return false;
   try {
@@ -85,7 +89,7 @@ TEST_CASE("cancelling anext while the body awaits a timer raises operation_abort
   auto g = sleeper(io, false, seen);
   outcome<int> o = anext_cancelled_in_await(io, g);
   CHECK(is_aborted(o.error));
-  CHECK(seen == "[Operation canceled]");
+  CHECK(seen == "[" + aborted + "]");
   CHECK(is_stop(anext(io, g).error));
 }
 
@@ -96,7 +100,7 @@ TEST_CASE("a body that handles the cancellation and yields completes the operati
   outcome<int> o = anext_cancelled_in_await(io, g, asio::cancellation_type::partial);
   CHECK_FALSE(o.error);
   CHECK(o.value == -1);
-  CHECK(seen == "[Operation canceled]");
+  CHECK(seen == "[" + aborted + "]");
   // The next operation is not cancellable: its await runs to the end (here: cut short by aclose).
   CHECK_FALSE(g.ag_running());
   CHECK_FALSE(aclose(io, g));
@@ -133,7 +137,7 @@ TEST_CASE("cancelling anext while the body awaits another generator reaches that
   });
   outcome<int> o = anext_cancelled_in_await(io, outer);
   CHECK(is_aborted(o.error));
-  CHECK(seen == "[Operation canceled][outer]");
+  CHECK(seen == "[" + aborted + "][outer]");
   CHECK(is_stop(anext(io, inner).error));
 }
 
@@ -164,7 +168,7 @@ TEST_CASE("cancellation crosses to a generator on another io_context's thread, a
   signal.emit(asio::cancellation_type::terminal);
   drive(io, done);
   CHECK(is_aborted(o.error));
-  CHECK(seen == "Operation canceled");
+  CHECK(seen == aborted);
 }
 
 TEST_CASE("anext cancelled before it starts raises operation_aborted at the body's yield, as asyncio throws CancelledError there") {
@@ -188,7 +192,7 @@ TEST_CASE("anext cancelled before it starts raises operation_aborted at the body
   anext_cancellable(g, signal, o, done);  // io is not running: the start is posted
   signal.emit(asio::cancellation_type::terminal);
   drive(io, done);
-  CHECK(seen == "[Operation canceled at the yield]");
+  CHECK(seen == "[" + aborted + " at the yield]");
   CHECK_FALSE(o.error);
   CHECK(o.value == -2);
 }
@@ -300,7 +304,7 @@ TEST_CASE("from asio::spawn, cancelling the coroutine cancels the anext it waits
   io.restart();
   io.run();
   CHECK(got == -1);
-  CHECK(seen == "[Operation canceled]");
+  CHECK(seen == "[" + aborted + "]");
 }
 #endif
 
@@ -335,7 +339,7 @@ TEST_CASE("next item or timeout with make_parallel_group: the losing anext is ca
   CHECK_FALSE(r.timer_error);
   CHECK_FALSE(r.error);
   CHECK(r.value == -1);  // the body handled the cancellation and yielded
-  CHECK(seen == "[Operation canceled]");
+  CHECK(seen == "[" + aborted + "]");
   CHECK_FALSE(g.ag_running());
   auto quick = async_range(io, 2);
   asio::steady_timer late(io, hours(1));
@@ -363,7 +367,7 @@ TEST_CASE("next item or timeout with the awaitable operators: anext || timer") {
       asio::detached);
   io.run();
   CHECK(result == "timeout");
-  CHECK(seen == "[Operation canceled]");
+  CHECK(seen == "[" + aborted + "]");
   CHECK(is_stop(anext(io, g).error));
 }
 #endif
@@ -378,7 +382,7 @@ TEST_CASE("asio::cancel_after bounds an anext: the body's await fails with opera
   outcome<int> first = complete(io, [&](auto h) { g.anext(asio::cancel_after(milliseconds(5), h)); });
   CHECK_FALSE(first.error);
   CHECK(first.value == -1);
-  CHECK(seen == "[Operation canceled]");
+  CHECK(seen == "[" + aborted + "]");
   CHECK(anext_cancelled_in_await(io, g).value == -1);  // the generator goes on
 }
 

@@ -29,8 +29,10 @@ namespace async_generator {
 /// asyncgen_service.hpp.
 ///
 /// Each operation is an Asio asynchronous operation: `token` may be a callback, `asio::use_future`,
-/// `asio::yield_context`, `asio::use_awaitable`, `asio::deferred`, or a generator body's `context`
-/// (then the two fibers switch directly when they share the executor). The handler never runs
+/// `asio::yield_context`, `asio::use_awaitable`, `asio::deferred`, an `asio::any_completion_handler`,
+/// `asio::cancel_after(timeout, token)`, or a generator body's `context` (then the two fibers switch
+/// directly when they share the executor). Without a token, Asio's default completion token of the
+/// executor: `asio::deferred` from Asio 1.31 (`co_await gen.anext()` in an awaitable), none before. The handler never runs
 /// inside the initiating function; it runs on its associated executor (default: the generator's),
 /// which counts as outstanding work until then.
 ///

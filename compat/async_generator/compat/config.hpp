@@ -61,8 +61,8 @@
 #endif
 
 // Asio 1.18 (Boost 1.74) allocates twice for each completion of an operation awaited by a body
-// consumed through a callback (measured); Asio 1.26 (Boost 1.81) recycles that memory.
-#if ASYNC_GENERATOR_ASIO_VERSION >= 102600
+// consumed through a callback; Asio 1.22 and later recycle that memory (both measured).
+#if ASYNC_GENERATOR_ASIO_VERSION >= 102200
 #define ASYNC_GENERATOR_ASIO_RECYCLES_AWAIT_COMPLETIONS 1
 #else
 #define ASYNC_GENERATOR_ASIO_RECYCLES_AWAIT_COMPLETIONS 0

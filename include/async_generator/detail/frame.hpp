@@ -67,6 +67,14 @@ class op_base {
 // Thrown at a body's suspension point to unwind its stack without running any await.
 struct unwind_signal {};
 
+// How a body ended: it returned (nothing set), or raised `error`.
+struct body_end {
+  std::exception_ptr error;
+  bool generator_exit_escaped = false;  // error is a generator_exit
+  bool stop_escaped = false;            // error is a stop_async_iteration (PEP 479 applies)
+  bool unwound = false;                 // the library's unwind_signal ended it
+};
+
 // The completion handler of an aclose started through a generator_ref, which knows no types.
 struct untyped_close_handler {
   using executor_type = asio::any_io_executor;
@@ -246,7 +254,8 @@ class frame_base {
 
  protected:
   virtual ~frame_base();
-  virtual void run_body() = 0;
+  // Runs the body, catching what ends it (body_frame::run_body).
+  virtual body_end run_body() = 0;
   // The end of iteration of a body that returned: carries the return value when there is one.
   virtual std::exception_ptr make_stop() = 0;
 
@@ -259,6 +268,11 @@ class frame_base {
   // then owns it; false when there is nothing to call.
   bool finalize() noexcept;
   compat::switch_slot& hand_back();
+  // The cold paths of the inline ones, out of line: the body's frame stays small, which is what an
+  // aclose's unwinding of it costs, and lets the compiler inline the body into run_body.
+  [[noreturn]] void refuse_context(const char* what) const;
+  void yield_while_closing();
+  [[noreturn]] void raise_thrown();
   compat::switch_slot& hand_to_delegator(std::exception_ptr outcome);
   void set_chain_leaf(frame_base* leaf) noexcept {
     for (frame_base* f = delegator_; f != nullptr; f = f->delegator_) f->leaf_ = leaf;
@@ -297,10 +311,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer)
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_running_here(const char* what) const {
   char probe = 0;
   const char* here = &probe;
-  if (state_ != frame_state::running || awaiting_ || here < stack_lo_ || here >= stack_hi_) {
-    throw misuse_error(std::string(what) +
-                       ": the context does not belong to the async generator running on this fiber");
-  }
+  if (state_ != frame_state::running || awaiting_ || here < stack_lo_ || here >= stack_hi_) refuse_context(what);
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
@@ -322,15 +333,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
 // A body yielding (by yield_, or by yield_from_ passing on its delegate's first value) while it is
 // being closed: the close fails with "ignored GeneratorExit".
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_yield_allowed() {
-  if (mode_ == resume_mode::close_sync) {
-    close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
-    unwinding_ = true;
-    throw unwind_signal();
-  }
-  if (kind_ == op_kind::aclose) {
-    // Python leaves the generator suspended at the offending yield.
-    *error_out_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
-  }
+  if (mode_ == resume_mode::close_sync || kind_ == op_kind::aclose) yield_while_closing();
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
@@ -343,11 +346,8 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::on_yield_resumed() {
   if (unwinding_) throw unwind_signal();
   switch (mode_) {
-    case resume_mode::throw_in: {
-      std::exception_ptr e = std::move(thrown_);
-      thrown_ = nullptr;
-      std::rethrow_exception(e);
-    }
+    case resume_mode::throw_in:
+      raise_thrown();
     case resume_mode::close:
     case resume_mode::close_sync:
       throw generator_exit();

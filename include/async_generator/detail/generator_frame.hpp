@@ -46,7 +46,27 @@ class body_frame final : public generator_frame<Y, S, R> {
       : generator_frame<Y, S, R>(std::move(ex), stack), body_(std::move(body)) {}
 
  private:
-  void run_body() override { call(std::is_void<R>()); }
+  // The body's exceptions are caught in the frame that calls it: an aclose's generator_exit unwinds
+  // the body's own frames and this one, no more (each frame an exception crosses costs it time).
+  body_end run_body() override {
+    body_end end;
+    try {
+      call(std::is_void<R>());
+    } catch (const generator_exit&) {  // first: a close's, the one that must be cheap
+      end.generator_exit_escaped = true;
+      end.error = std::current_exception();
+    } catch (const unwind_signal&) {
+      end.unwound = true;
+    } catch (const compat::forced_unwind&) {
+      throw;
+    } catch (const stop_async_iteration&) {
+      end.stop_escaped = true;
+      end.error = std::current_exception();
+    } catch (...) {
+      end.error = std::current_exception();
+    }
+    return end;
+  }
   void call(std::true_type) { body_(context<Y, S>(this)); }
   void call(std::false_type) { this->returned_.emplace(body_(context<Y, S>(this))); }
 

@@ -17,6 +17,7 @@ cd "$(dirname "$0")/.."
 name=${1:?usage: vendor.sh boost-1.90|boost-1.83|asio-1.38 <folder> [cpp_args...]}
 top=${2:?usage: vendor.sh <name> <folder> [cpp_args...]}
 shift 2
+[ -d ../shared/vendor ] || { echo "vendor.sh: no ../shared/vendor beside the repository (its README says what it holds)" >&2; exit 1; }
 vendor=$(cd ../shared/vendor && pwd)
 mkdir -p "$top"
 top=$(cd "$top" && pwd)  # a native file takes absolute paths only

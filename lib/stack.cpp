@@ -1,11 +1,11 @@
 #include "stack_overflow.hpp"
 
+#include <async_generator/compat/fiber.hpp>
+#include <async_generator/compat/valgrind.hpp>
+#include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/stack.hpp>
 
-#if ASYNC_GENERATOR_VALGRIND
-#include <valgrind/valgrind.h>
-#endif
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -39,9 +39,9 @@ static_assert(sizeof(detail::stack_header) <= header_room, "the stack header fit
 // idle program does not keep a burst's worth of mappings; carved ones are parts of blocks that stay.
 struct stack_pool {
   std::mutex mutex;
-  std::vector<boost::context::stack_context> free;
+  std::vector<compat::stack_context> free;
 
-  bool take(std::size_t size, boost::context::stack_context& out) {
+  bool take(std::size_t size, compat::stack_context& out) {
     std::lock_guard<std::mutex> lock(mutex);
     for (std::size_t i = free.size(); i-- > 0;) {
       if (free[i].size == size) {
@@ -53,7 +53,7 @@ struct stack_pool {
     }
     return false;
   }
-  bool give(const boost::context::stack_context& sctx, std::size_t max_kept) noexcept {
+  bool give(const compat::stack_context& sctx, std::size_t max_kept) noexcept {
     std::lock_guard<std::mutex> lock(mutex);
     if (free.size() >= max_kept) return false;
     try {
@@ -78,26 +78,7 @@ stack_pool& carved_pool() {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// Valgrind takes a jump to another stack for a huge frame unless it knows the stack: every stack is
-// registered for as long as it is mapped (pooled and carved stacks stay registered while unused).
-unsigned register_with_valgrind(const char* lo, const char* hi) noexcept {
-#if ASYNC_GENERATOR_VALGRIND
-  return VALGRIND_STACK_REGISTER(lo, hi);
-#else
-  (void)lo;
-  (void)hi;
-  return 0;
-#endif
-}
-void deregister_with_valgrind(unsigned id) noexcept {
-#if ASYNC_GENERATOR_VALGRIND
-  VALGRIND_STACK_DEREGISTER(id);
-#else
-  (void)id;
-#endif
-}
-
-boost::context::stack_context map_guarded(std::size_t usable) {
+compat::stack_context map_guarded(std::size_t usable) {
   const std::size_t total = usable + page_size();  // the guard page below the stack
   void* base = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (base == MAP_FAILED) {
@@ -115,15 +96,15 @@ boost::context::stack_context map_guarded(std::size_t usable) {
   char* top = static_cast<char*>(base) + total;
   auto* header = new (top - header_room) detail::stack_header;
   header->size = usable - header_room;
-  header->valgrind_id = register_with_valgrind(top - usable, top);
+  header->valgrind_id = compat::register_stack_with_valgrind(top - usable, top);
   detail::register_guard(base, header);
-  boost::context::stack_context sctx;
+  compat::stack_context sctx;
   sctx.size = usable - header_room;
   sctx.sp = top - header_room;
   return sctx;
 }
 
-detail::stack_header& header_of(const boost::context::stack_context& sctx) {
+detail::stack_header& header_of(const compat::stack_context& sctx) {
   return *static_cast<detail::stack_header*>(sctx.sp);
 }
 
@@ -139,7 +120,7 @@ block_cutter& cutter() {
   return *c;
 }
 
-boost::context::stack_context carve(std::size_t usable) {
+compat::stack_context carve(std::size_t usable) {
   block_cutter& c = cutter();
   std::lock_guard<std::mutex> lock(c.mutex);
   if (c.left < usable) {
@@ -153,10 +134,10 @@ boost::context::stack_context carve(std::size_t usable) {
     c.next = static_cast<char*>(block);  // the tail of the previous block, if any, stays unused
     c.left = size;
   }
-  boost::context::stack_context sctx;
+  compat::stack_context sctx;
   sctx.size = usable;
   sctx.sp = c.next + usable;
-  register_with_valgrind(c.next, c.next + usable);
+  compat::register_stack_with_valgrind(c.next, c.next + usable);
   c.next += usable;
   c.left -= usable;
   return sctx;
@@ -186,10 +167,10 @@ stack_policy resolve(stack_policy policy) noexcept {
   return policy == stack_policy::default_policy ? default_stack_policy() : policy;
 }
 
-boost::context::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner) {
+compat::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner) {
   if (size == 0) size = default_stack_size();
   const std::size_t usable = round_up(size, page_size());
-  boost::context::stack_context sctx;
+  compat::stack_context sctx;
   if (policy == stack_policy::carved) {
     if (!carved_pool().take(usable, sctx)) sctx = carve(usable);
     return sctx;
@@ -199,7 +180,7 @@ boost::context::stack_context allocate_stack(std::size_t size, stack_policy poli
   return sctx;
 }
 
-void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) noexcept {
+void deallocate_stack(compat::stack_context& sctx, stack_policy policy) noexcept {
   if (policy == stack_policy::carved) {
     carved_pool().give(sctx, static_cast<std::size_t>(-1));
     return;
@@ -209,9 +190,37 @@ void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) 
   char* top = static_cast<char*>(sctx.sp) + header_room;
   const std::size_t total = sctx.size + header_room + page_size();
   void* base = top - total;
-  deregister_with_valgrind(header_of(sctx).valgrind_id);
+  compat::deregister_stack_with_valgrind(header_of(sctx).valgrind_id);
   unregister_guard(base);
   ::munmap(base, total);
+}
+
+// The stack allocator of a body's fiber: pooled stacks, whose bounds the frame keeps so that
+// yield_ can tell whether it runs on its own generator's fiber.
+class frame_stack {
+ public:
+  frame_stack(frame_base* f, std::size_t size, stack_policy policy) noexcept : frame_(f), size_(size), policy_(policy) {}
+  compat::stack_context allocate() {
+    compat::stack_context sctx = allocate_stack(size_, policy_, frame_);
+    frame_->stack_hi_ = static_cast<const char*>(sctx.sp);
+    frame_->stack_lo_ = frame_->stack_hi_ - sctx.size;
+    compat::stack_of(frame_->self_, frame_->stack_lo_, sctx.size);
+    return sctx;
+  }
+  // The stack may outlive the frame (a fiber unwound as its frame is destroyed): nothing of it is read here.
+  void deallocate(compat::stack_context& sctx) noexcept { deallocate_stack(sctx, policy_); }
+
+ private:
+  frame_base* frame_;
+  std::size_t size_;
+  stack_policy policy_;
+};
+
+compat::fiber frame_base::make_fiber() {
+  compat::new_fiber_for(self_);
+  prepare_thread_for_overflow_reports();
+  return compat::make_fiber(frame_stack(this, stack_.size, stack_.policy),
+                            [this](compat::fiber&& caller) { return run(std::move(caller)); });
 }
 
 }  // namespace detail

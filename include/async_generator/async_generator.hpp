@@ -7,7 +7,7 @@
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/generator_frame.hpp>
-#include <async_generator/detail/ops.hpp>
+#include <async_generator/detail/initiate.hpp>
 #include <async_generator/errors.hpp>
 #include <async_generator/stack.hpp>
 #include <async_generator/yield.hpp>
@@ -85,7 +85,7 @@ class async_generator {
   /// The executor the body runs on.
   executor_type get_executor() const {
     if (!frame_) throw empty_generator_error();
-    return frame_->ex_;
+    return frame_->executor();
   }
 
   /// Python's `ag_running`: true from the start of an operation until it completes, including while
@@ -97,8 +97,7 @@ class async_generator {
   /// generators can be walked with it.
   template <class D>
   const D* ag_await() const noexcept {
-    if (!frame_ || frame_->delegate_type_ == nullptr || *frame_->delegate_type_ != typeid(D)) return nullptr;
-    return static_cast<const D*>(frame_->delegate_object_);
+    return frame_ ? static_cast<const D*>(frame_->delegate_object(typeid(D))) : nullptr;
   }
 
   /// Python's `__anext__()`: runs the body to its next yield.

@@ -4,7 +4,11 @@
 #define ASYNC_GENERATOR_CONTEXT_HPP
 
 #include <async_generator/compat/asio.hpp>
+#include <async_generator/detail/await.hpp>
 #include <async_generator/detail/frame.hpp>
+
+#include <type_traits>
+#include <utility>
 
 namespace async_generator {
 
@@ -26,7 +30,7 @@ class context {
   explicit context(detail::frame_base* frame) noexcept : frame_(frame) {}
 
   /// The generator's executor.
-  const executor_type& get_executor() const noexcept { return frame_->ex_; }
+  const executor_type& get_executor() const noexcept { return frame_->executor(); }
 
   /// A context that stores an operation's `error_code` in `ec` instead of throwing it.
   context operator[](error_code& ec) const noexcept {
@@ -47,6 +51,25 @@ class context {
 
 }  // namespace async_generator
 
-#include <async_generator/impl/context.hpp>
+// `co` as a completion token: an await, or this library's direct path for its own operations.
+ASYNC_GENERATOR_ASIO_NAMESPACE_BEGIN
+
+template <class Y, class S, class R, class... Args>
+class async_result<::async_generator::context<Y, S>, R(Args...)> {
+ public:
+  using return_type =
+      typename ::async_generator::detail::await_signature<typename std::decay<Args>::type...>::values::type;
+
+  template <class Initiation, class... InitArgs>
+  ASYNC_GENERATOR_ALWAYS_INLINE static return_type initiate(Initiation&& init, const ::async_generator::context<Y, S>& co, InitArgs&&... args) {
+    namespace d = ::async_generator::detail;
+    return d::await_dispatch<typename std::decay<Args>::type...>(
+        d::is_direct_initiation<typename std::decay<Initiation>::type>(), std::forward<Initiation>(init), co,
+        std::forward<InitArgs>(args)...);
+  }
+};
+
+ASYNC_GENERATOR_ASIO_NAMESPACE_END
 
 #endif
+

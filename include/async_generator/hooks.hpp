@@ -34,7 +34,7 @@ class generator_ref {
   /// The executor the generator's body runs on.
   asio::any_io_executor get_executor() const {
     if (!frame_) throw empty_generator_error();
-    return frame_->ex_;
+    return frame_->executor();
   }
 
   /// Python's `ag_running`.
@@ -56,12 +56,12 @@ class generator_ref {
     detail::frame_ptr<detail::frame_base> frame;
     using executor_type = asio::any_io_executor;
     executor_type get_executor() const noexcept {
-      return frame ? frame->ex_ : executor_type(asio::system_executor());
+      return frame ? frame->executor() : executor_type(asio::system_executor());
     }
     template <class Handler>
     void operator()(Handler&& handler) const {
       if (!frame) throw empty_generator_error();
-      auto ex = asio::get_associated_executor(handler, frame->ex_);
+      auto ex = asio::get_associated_executor(handler, frame->executor());
       auto shared = std::make_shared<typename std::decay<Handler>::type>(std::forward<Handler>(handler));
       frame->aclose_untyped(detail::untyped_close_handler{[shared](std::exception_ptr e) { std::move(*shared)(e); }, ex});
     }

@@ -4,7 +4,7 @@
 
 #include <async_generator/compat/config.hpp>
 #include <async_generator/context.hpp>
-#include <async_generator/detail/frame.hpp>
+#include <async_generator/detail/frame_switch.hpp>
 
 #include <type_traits>
 #include <utility>
@@ -16,8 +16,9 @@ template <class S>
 struct sent_value {
   using type = compat::optional<S>;
   static type take(frame_base& f) {
-    if (f.mode_ != resume_mode::send) return type();
-    return type(std::move(*static_cast<S*>(f.sent_in_)));
+    void* sent = f.sent_slot();
+    if (sent == nullptr) return type();
+    return type(std::move(*static_cast<S*>(sent)));
   }
 };
 template <>
@@ -30,7 +31,7 @@ template <class Y, class S, class V>
 ASYNC_GENERATOR_ALWAYS_INLINE typename sent_value<S>::type yield_value(const context<Y, S>& co, V&& value) {
   frame_base& f = co.frame();
   f.check_running_here("yield_");
-  if (f.value_out_ != nullptr) *static_cast<value_t<Y>*>(f.value_out_) = std::forward<V>(value);
+  if (void* slot = f.value_slot()) *static_cast<value_t<Y>*>(slot) = std::forward<V>(value);
   f.suspend_yield();
   return sent_value<S>::take(f);
 }

@@ -76,7 +76,7 @@ class delegation_loop {
   R run() {
     if (!call([&] { return d_.anext(co_); })) return returned<R>::from(*stop_);
     frame_base* delegate = chainable_frame(d_, is_chainable<D, Y, S>());
-    if (delegate != nullptr && delegate->delegator_ == nullptr && delegate->shares_executor_with(co_.frame())) {
+    if (delegate != nullptr && !delegate->has_delegator() && delegate->shares_executor_with(co_.frame())) {
       chained_ = delegate;
     }
     while (step()) {
@@ -109,7 +109,7 @@ class delegation_loop {
     }
     if (thrown) return throw_in(std::move(thrown), has_athrow<D, token>());
     if (delegate_ended) {
-      std::exception_ptr outcome = std::move(co_.frame().delegate_outcome_);
+      std::exception_ptr outcome = co_.frame().take_delegate_outcome();
       return call([&]() -> value_type { std::rethrow_exception(outcome); });
     }
     if (!sent) return call([&] { return d_.anext(co_); });
@@ -132,7 +132,7 @@ class delegation_loop {
   bool yield_chained() {
     frame_base& f = co_.frame();
     f.check_running_here("yield_");
-    if (f.value_out_ != nullptr) *static_cast<value_t<Y>*>(f.value_out_) = std::move(*value_);
+    if (void* slot = f.value_slot()) *static_cast<value_t<Y>*>(slot) = std::move(*value_);
     return !f.suspend_delegating(*chained_);
   }
 

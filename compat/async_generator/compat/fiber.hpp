@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <type_traits>
 #include <utility>
 #if __cplusplus < 201703L
@@ -99,6 +100,14 @@ inline int uncaught_exceptions() noexcept {
 
 using fiber = boost::context::fiber;
 using forced_unwind = boost::context::detail::forced_unwind;
+// A stack as Boost.Context's allocators hand it over: its top (sp) and its size.
+using stack_context = boost::context::stack_context;
+
+// A fiber on a stack from `allocator` (allocate() and deallocate(stack_context&)), running `entry`.
+template <class StackAllocator, class Entry>
+fiber make_fiber(StackAllocator&& allocator, Entry&& entry) {
+  return fiber(std::allocator_arg, std::forward<StackAllocator>(allocator), std::forward<Entry>(entry));
+}
 
 // A place where a suspended execution context waits. Switching from one slot to another leaves the
 // departing context's continuation in its own slot: the arriving side stores it through `from`,

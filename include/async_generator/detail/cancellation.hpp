@@ -1,144 +1,63 @@
-// Per-operation cancellation: how a cancellation requested of a generator's operation reaches the
-// Asio operation its body awaits.
+// The cancellation bridge: a handler's cancellation slot connected to the generator's cancel_state.
 #ifndef ASYNC_GENERATOR_DETAIL_CANCELLATION_HPP
 #define ASYNC_GENERATOR_DETAIL_CANCELLATION_HPP
 
 #include <async_generator/compat/asio.hpp>
-#include <async_generator/compat/config.hpp>
+#include <async_generator/compat/cancellation.hpp>
+#include <async_generator/detail/cancel_state.hpp>
+#include <async_generator/detail/executor.hpp>
+#include <async_generator/detail/frame.hpp>
+#include <async_generator/detail/waiter.hpp>
 
-#if ASYNC_GENERATOR_HAS_CANCELLATION
-
-#include <atomic>
+#include <utility>
 
 namespace async_generator {
 namespace detail {
 
-// The types a generator's operation honours. `total` is not among them: the body has run, so the
-// operation cannot promise it had no effect.
-constexpr asio::cancellation_type_t supported_cancellation =
-    asio::cancellation_type::terminal | asio::cancellation_type::partial;
-
-// One per generator; used by the cancellable operations started on it, one at a time. Every
-// generator an operation runs through (delegates, generators consumed on the way) points to the
-// state of the generator the operation was started on. A request comes from the consumer's
-// cancellation slot, on whatever thread emits it; the body awaits on its executor's threads. The
-// lock serializes the two, and is only ever taken for operations that can be cancelled.
-class cancel_state {
+// Installed in the consumer's cancellation slot. A request, emitted on the consumer's side, is kept
+// at once when no await is in flight; otherwise it goes to the generator's executor, where the
+// awaited operation is cancelled.
+class cancel_forwarder {
  public:
-  // The operation numbered `serial` is the one requests go to (unless another still is).
-  void attach(unsigned serial) noexcept {
-    guard g(*this);
-    if (current_ != 0) return;
-    current_ = serial;
-    pending_ = asio::cancellation_type::none;
-  }
-  // That operation completed: later requests for it have no effect.
-  void detach(unsigned serial) noexcept {
-    guard g(*this);
-    if (current_ != serial) return;
-    current_ = 0;
-    pending_ = asio::cancellation_type::none;
-  }
-  // Whether operation `serial` was cancelled before it started (the request is then used up).
-  bool cancelled_before_start(unsigned serial) noexcept {
-    guard g(*this);
-    if (current_ != serial || pending_ == asio::cancellation_type::none) return false;
-    pending_ = asio::cancellation_type::none;
-    return true;
-  }
-  unsigned next_serial() noexcept {
-    unsigned s = serials_.fetch_add(1, std::memory_order_relaxed) + 1;
-    return s != 0 ? s : next_serial();
-  }
-
-  // A request for operation `serial`, on any thread: true when done with (ignored, or kept for the
-  // operation's start or its next await); false when an await is in flight, whose operation must
-  // be cancelled on the generator's executor, by `request`.
-  bool request_here(unsigned serial, asio::cancellation_type_t type) noexcept {
-    type = type & supported_cancellation;
-    if (type == asio::cancellation_type::none) return true;
-    guard g(*this);
-    if (current_ != serial) return true;
-    if (await_ == await_phase::waiting) return false;
-    pending_ = pending_ | type;
-    return true;
-  }
-  // A request for operation `serial`: reaches the await in flight, or waits for the next one.
-  void request(unsigned serial, asio::cancellation_type_t type) {
-    type = type & supported_cancellation;
-    if (type == asio::cancellation_type::none) return;
-    guard g(*this);
-    if (current_ != serial) return;
-    if (await_ == await_phase::waiting) {
-      signal_.emit(type);
-    } else {
-      pending_ = pending_ | type;
-    }
-  }
-
-  // The slot the awaited Asio operation gets.
-  asio::cancellation_slot slot() noexcept { return signal_.slot(); }
-  // Around an await's initiation. A request that comes meanwhile (from another thread) waits: the
-  // awaited operation may not have put its handler in the slot yet.
-  void await_starting() noexcept {
-    guard g(*this);
-    await_ = await_phase::starting;
-  }
-  void await_started() {
-    guard g(*this);
-    if (await_ != await_phase::starting) return;  // it completed already
-    await_ = await_phase::waiting;
-    if (pending_ == asio::cancellation_type::none) return;
-    asio::cancellation_type_t type = pending_;
-    pending_ = asio::cancellation_type::none;
-    signal_.emit(type);
-  }
-  // The await completed (or failed to start): the operation's handler, if it left one, goes.
-  void await_finished() noexcept {
-    guard g(*this);
-    await_ = await_phase::none;
-    signal_.slot().clear();
+  cancel_forwarder(frame_ptr<frame_base> entry, cancel_state* state, unsigned serial) noexcept
+      : entry_(std::move(entry)), state_(state), serial_(serial) {}
+  void operator()(compat::cancellation_type_t type) {
+    if (state_->request_here(serial_, type)) return;
+    frame_ptr<frame_base> entry = entry_;
+    cancel_state* state = state_;
+    unsigned serial = serial_;
+    with_executor(*entry, [&](const auto& e) {
+      asio::dispatch(e, [entry, state, serial, type] { state->request(serial, type); });
+    });
   }
 
  private:
-  class guard {
-   public:
-    explicit guard(cancel_state& s) noexcept : s_(s) {
-      while (s_.lock_.test_and_set(std::memory_order_acquire)) {
-      }
-    }
-    ~guard() { s_.lock_.clear(std::memory_order_release); }
-    guard(const guard&) = delete;
-    guard& operator=(const guard&) = delete;
-
-   private:
-    cancel_state& s_;
-  };
-
-  asio::cancellation_signal signal_;
-  std::atomic<unsigned> serials_{0};
-  unsigned current_ = 0;
-  asio::cancellation_type_t pending_ = asio::cancellation_type::none;
-  enum class await_phase : unsigned char { none, starting, waiting } await_ = await_phase::none;
-  std::atomic_flag lock_ = ATOMIC_FLAG_INIT;
+  frame_ptr<frame_base> entry_;
+  cancel_state* state_;
+  unsigned serial_;
 };
+
+// Makes the operation `op` of `handler` cancellable through the handler's slot, if it has one.
+// `entry`, the generator the operation is started on, owns `state`.
+template <class Handler>
+void connect_cancellation(waiter& op, const Handler& handler, frame_base& entry, cancel_state* state) {
+  auto slot = compat::cancellation_slot_of(handler);
+  if (!slot.is_connected() || state == nullptr) return;
+  op.cancel = state;
+  op.cancel_serial = state->next_serial();
+  state->attach(op.cancel_serial);
+  slot.template emplace<cancel_forwarder>(frame_ptr<frame_base>(&entry), state, op.cancel_serial);
+}
+
+// The operation completed: later requests have no effect, and the slot lets go of the forwarder.
+template <class Handler>
+void disconnect_cancellation(waiter& op, const Handler& handler) noexcept {
+  if (op.cancel == nullptr) return;
+  op.cancel->detach(op.cancel_serial);
+  compat::cancellation_slot_of(handler).clear();
+}
 
 }  // namespace detail
 }  // namespace async_generator
-
-#else
-namespace async_generator {
-namespace detail {
-// Asio before 1.19 (Boost 1.77) has no per-operation cancellation: nothing to keep or deliver.
-class cancel_state {
- public:
-  bool cancelled_before_start(unsigned) noexcept { return false; }
-  void await_starting() noexcept {}
-  void await_started() noexcept {}
-  void await_finished() noexcept {}
-};
-}  // namespace detail
-}  // namespace async_generator
-#endif
 
 #endif

@@ -3,7 +3,7 @@
 
 #include <async_generator/compat/config.hpp>
 #include <async_generator/detail/frame.hpp>
-#include <async_generator/detail/ops.hpp>
+#include <async_generator/detail/initiate.hpp>
 
 #include <utility>
 

@@ -1,9 +1,10 @@
+// Where generators' stacks come from (pools of guarded or carved stacks), and the overflow report's thread setup.
 #ifndef ASYNC_GENERATOR_DETAIL_STACK_POOL_HPP
 #define ASYNC_GENERATOR_DETAIL_STACK_POOL_HPP
 
 #include <async_generator/stack.hpp>
 
-#include <boost/context/stack_context.hpp>
+#include <async_generator/compat/fiber.hpp>
 
 #include <cstddef>
 
@@ -13,8 +14,8 @@ namespace detail {
 // A stack for the generator `owner` (named in an overflow report), by `options`; kept for reuse
 // after the generator ends: mapping and protecting a stack costs microseconds, taking one from the
 // pool nanoseconds. `policy` is resolved (never default_policy) and must be given back on deallocation.
-boost::context::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner);
-void deallocate_stack(boost::context::stack_context& sctx, stack_policy policy) noexcept;
+compat::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner);
+void deallocate_stack(compat::stack_context& sctx, stack_policy policy) noexcept;
 stack_policy resolve(stack_policy policy) noexcept;
 
 // Makes sure this thread can report an overflow: the fault handler needs a stack of its own. Asked

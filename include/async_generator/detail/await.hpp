@@ -1,10 +1,12 @@
-// The completion-token side of `context`: awaiting any Asio operation from a generator body.
-#ifndef ASYNC_GENERATOR_IMPL_CONTEXT_HPP
-#define ASYNC_GENERATOR_IMPL_CONTEXT_HPP
+// Awaiting any Asio operation from a generator body: the handler that resumes the body, and what
+// the await returns or raises.
+#ifndef ASYNC_GENERATOR_DETAIL_AWAIT_HPP
+#define ASYNC_GENERATOR_DETAIL_AWAIT_HPP
 
 #include <async_generator/compat/asio.hpp>
 #include <async_generator/compat/config.hpp>
-#include <async_generator/detail/frame.hpp>
+#include <async_generator/compat/cancellation.hpp>
+#include <async_generator/detail/frame_switch.hpp>
 
 #include <atomic>
 #include <exception>
@@ -88,17 +90,15 @@ class await_handler {
   using executor_type = asio::any_io_executor;
 
   await_handler(frame_base* f, await_state<Args...>* state, unsigned seq) noexcept
-      : frame_(f), root_(f->chain_root() != f ? f->chain_root() : nullptr), state_(state), seq_(seq), cancel_(f->cancel_) {}
+      : frame_(f), root_(f->chain_root() != f ? f->chain_root() : nullptr), state_(state), seq_(seq), cancel_(f->cancel()) {}
 
-  executor_type get_executor() const noexcept { return frame_->ex_; }
+  executor_type get_executor() const noexcept { return frame_->executor(); }
 
-#if ASYNC_GENERATOR_HAS_CANCELLATION
   // Connected while the generator's operation can be cancelled: a request reaches this await.
-  using cancellation_slot_type = asio::cancellation_slot;
+  using cancellation_slot_type = compat::cancellation_slot;
   cancellation_slot_type get_cancellation_slot() const noexcept {
     return cancel_ != nullptr ? cancel_->slot() : cancellation_slot_type();
   }
-#endif
 
   template <class... Vs>
   void operator()(Vs&&... vs) {
@@ -134,7 +134,7 @@ struct await_start {
     await_start& d = *static_cast<await_start*>(p);
     frame_base* f = d.frame;
     await_state<Args...>* state = d.state;
-    cancel_state* cancel = f->cancel_;
+    cancel_state* cancel = f->cancel();
     if (cancel != nullptr) cancel->await_starting();
     try {
       d.call(std::make_index_sequence<std::tuple_size<ArgsTuple>::value>());
@@ -185,24 +185,5 @@ ASYNC_GENERATOR_ALWAYS_INLINE typename await_signature<Args...>::values::type aw
 
 }  // namespace detail
 }  // namespace async_generator
-
-ASYNC_GENERATOR_ASIO_NAMESPACE_BEGIN
-
-template <class Y, class S, class R, class... Args>
-class async_result<::async_generator::context<Y, S>, R(Args...)> {
- public:
-  using return_type =
-      typename ::async_generator::detail::await_signature<typename std::decay<Args>::type...>::values::type;
-
-  template <class Initiation, class... InitArgs>
-  ASYNC_GENERATOR_ALWAYS_INLINE static return_type initiate(Initiation&& init, const ::async_generator::context<Y, S>& co, InitArgs&&... args) {
-    namespace d = ::async_generator::detail;
-    return d::await_dispatch<typename std::decay<Args>::type...>(
-        d::is_direct_initiation<typename std::decay<Initiation>::type>(), std::forward<Initiation>(init), co,
-        std::forward<InitArgs>(args)...);
-  }
-};
-
-ASYNC_GENERATOR_ASIO_NAMESPACE_END
 
 #endif

@@ -1,0 +1,111 @@
+// How control moves between a generator's fiber and the stacks that run it: runs from a native
+// stack, delegation, awaits, and the body's entry and end.
+#include <async_generator/detail/frame_switch.hpp>
+#include <async_generator/errors.hpp>
+
+namespace async_generator {
+namespace detail {
+
+void frame_base::run_chain(frame_base* f) {
+  prepare_thread_for_overflow_reports();
+  native_stack ns;
+  while (f != nullptr) {
+    f->bottom_ = &ns;
+    compat::switch_to(ns, f->self_);
+    f = ns.after_switch();
+  }
+}
+
+void frame_base::start_pending_await(const native_stack& ns) {
+  if (frame_base* f = ns.start_await(ns.await_arg)) run_chain(f);
+}
+
+void frame_base::hand_over(waiter& from, waiter& to) noexcept {
+  to.entry = from.entry;
+  to.holder = from.holder;
+  from.holder->waiter_ = &to;
+}
+
+void frame_base::start_op(waiter* op, std::exception_ptr thrown) {
+  if (op->cancel != nullptr && state_ != frame_state::running && state_ != frame_state::finished &&
+      op->cancel->cancelled_before_start(op->cancel_serial)) {
+    // asyncio throws the CancelledError of an awaitable cancelled before it ran into the generator
+    // at its yield (an unstarted one is finished without running): an athrow.
+    thrown = std::make_exception_ptr(system_error(asio::error::operation_aborted));
+    op->kind = op_kind::athrow;
+  }
+  frame_base* target = begin(*op, std::move(thrown));
+  if (target == nullptr) {
+    op->complete();
+    return;
+  }
+  run_chain(target);
+}
+
+bool frame_base::suspend_delegating(frame_base& delegate) {
+  check_yield_allowed();
+  delegate_ = &delegate;
+  delegate.delegator_ = this;
+  leaf_ = delegate.delegate_ != nullptr ? delegate.leaf_ : &delegate;
+  set_chain_leaf(leaf_);
+  state_ = frame_state::suspended;
+  compat::switch_to(self_, hand_back());
+  delegate_->delegator_ = nullptr;
+  delegate_ = nullptr;
+  leaf_ = nullptr;
+  set_chain_leaf(this);
+  if (delegate_ended_) {
+    delegate_ended_ = false;
+    return true;
+  }
+  on_yield_resumed();
+  return false;
+}
+
+// The delegate of a yield_from_ ended while running an operation forwarded to it: the operation
+// goes on in the delegating body, which gets the delegate's outcome.
+compat::switch_slot& frame_base::hand_to_delegator(std::exception_ptr outcome) {
+  frame_base& d = *delegator_;
+  d.delegate_outcome_ = std::move(outcome);
+  d.delegate_ended_ = true;
+  d.state_ = frame_state::running;
+  d.kind_ = kind_;
+  d.mode_ = resume_mode::next;
+  d.bottom_ = bottom_;
+  d.waiter_ = waiter_;
+  if (waiter_ != nullptr) waiter_->holder = &d;
+  waiter_ = nullptr;
+  return d.self_;
+}
+
+void frame_base::suspend_await(frame_base* (*start)(void*), void* arg) {
+  awaiting_ = true;
+  bottom_->what = native_stack::event::await_pending;
+  bottom_->start_await = start;
+  bottom_->await_arg = arg;
+  compat::switch_to(self_, *bottom_);
+  awaiting_ = false;
+  if (unwinding_) throw unwind_signal();
+}
+
+compat::fiber frame_base::run(compat::fiber&& caller) {
+  compat::arrive(self_, std::move(caller));
+  body_end end = run_body();
+  std::exception_ptr error = std::move(end.error);
+  const bool exit_escaped = end.generator_exit_escaped;
+  const bool unwound = end.unwound;
+  if (end.stop_escaped) error = std::make_exception_ptr(runtime_error(errors::raised_stop_async_iteration, error));
+  if (delegator_ != nullptr && waiter_ != nullptr && waiter_->entry != this && !unwinding_) {
+    state_ = frame_state::finished;
+    compat::switch_slot& next = hand_to_delegator(error ? std::move(error) : make_stop());
+    compat::final_switch_to(next);
+    return std::move(next.cont);
+  }
+  outcome(std::move(error), exit_escaped, unwinding_ && !unwound);
+  compat::switch_slot& next = hand_back();
+  compat::final_switch_to(next);
+  return std::move(next.cont);
+}
+
+}  // namespace detail
+}  // namespace async_generator

@@ -48,6 +48,11 @@ frame_base* frame_base::chain_root() noexcept {
 
 frame_base* frame_base::begin(waiter& w, std::exception_ptr thrown) {
   const op_kind kind = w.kind;
+  if (kind == op_kind::athrow && !thrown) {
+    // In every state, as Python's athrow(None): refused, the generator left as it was.
+    w.error = std::make_exception_ptr(type_error(errors::athrow_null));
+    return nullptr;
+  }
   if (closed_ && state_ == frame_state::suspended && !running()) {
     // Closed once already (it failed: the body yielded). As in CPython (ag_closed): a later aclose
     // is a no-op, a later athrow raises an empty StopAsyncIteration; anext and asend resume it.

@@ -1,3 +1,4 @@
+#include <async_generator/compat/exception.hpp>
 #include <async_generator/errors.hpp>
 #include <async_generator/unraisable.hpp>
 
@@ -33,7 +34,9 @@ std::string describe_exception(const std::exception_ptr& e) {
   } catch (const std::exception& x) {
     return boost::core::demangle(typeid(x).name()) + ": " + x.what();
   } catch (...) {
-    return "unknown exception";
+    // Not a std::exception (a thrown int, a type of its own): its type is all there is to say.
+    const std::type_info* type = compat::current_exception_type();
+    return type != nullptr ? boost::core::demangle(type->name()) : "unknown exception";
   }
 }
 

@@ -184,6 +184,39 @@ TEST_CASE("test_athrow: an exception thrown in is caught at the yield, or propag
   CHECK(is_stop(anext(io, g).error));
 }
 
+TEST_CASE("athrow with a null exception_ptr completes with type_error in every state and leaves the generator as it was") {
+  asio::io_context io;
+  auto inner = async_range(io, 3);
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    ag::yield_(co, 10);
+    ag::yield_from_(co, inner);
+  });
+  auto null_athrow = [&] { return complete(io, [&](auto h) { g.athrow(std::exception_ptr(), h); }); };
+  const std::string expected = "athrow(): nothing to throw: the exception_ptr is null";
+  CHECK(message_of<ag::type_error>(null_athrow().error) == expected);  // unstarted
+  CHECK(anext(io, g).value == 10);
+  CHECK(message_of<ag::type_error>(null_athrow().error) == expected);  // suspended at a yield
+  CHECK(anext(io, g).value == 0);
+  CHECK(message_of<ag::type_error>(null_athrow().error) == expected);  // delegating
+  CHECK(anext(io, g).value == 1);
+  CHECK(anext(io, g).value == 2);
+  CHECK(is_stop(anext(io, g).error));
+  CHECK(message_of<ag::type_error>(null_athrow().error) == expected);  // finished
+  std::string from_body;
+  auto consumer = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    auto h = async_range(io, 2);
+    CHECK(h.anext(co) == 0);
+    try {
+      h.athrow(std::exception_ptr(), co);
+    } catch (const ag::type_error& e) {
+      from_body = e.what();
+    }
+    ag::yield_(co, h.anext(co));
+  });
+  CHECK(anext(io, consumer).value == 1);
+  CHECK(from_body == expected);
+}
+
 TEST_CASE("test_aclose: aclose raises generator_exit at the yield") {
   asio::io_context io;
   std::string track;

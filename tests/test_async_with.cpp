@@ -218,6 +218,28 @@ TEST_CASE("async_with with a callback: the block completes through done, and its
   CHECK_FALSE(with_by_callback(io, manager, [&](int, auto done) { done(thrown); }));
 }
 
+TEST_CASE("a callback block that calls done twice, or done and a copy of it, gets a misuse_error and the first call stands") {
+  asio::io_context io;
+  std::vector<std::string> log;
+  recording_manager manager(io.get_executor(), log);
+  std::vector<std::string> refused;
+  auto call = [&](auto& d) {
+    try {
+      d(value_error());
+    } catch (const ag::misuse_error& e) {
+      refused.push_back(e.what());
+    }
+  };
+  CHECK_FALSE(with_by_callback(io, manager, [&](int, auto done) {
+    auto copy = done;
+    done(nullptr);
+    call(done);
+    call(copy);
+  }));
+  CHECK(refused == std::vector<std::string>(2, "async_with: the block called done twice (it calls it once)"));
+  CHECK(log == std::vector<std::string>{"enter", "exit"});
+}
+
 TEST_CASE("a callback block that throws instead of calling done raised that exception") {
   asio::io_context io;
   std::vector<std::string> log;

@@ -3,6 +3,7 @@
 // 1.88 the state is the thread's, shared by every fiber it runs; since, with libstdc++, each fiber
 // keeps its own (ag::compat::fiber_keeps_exception_state). README, "Exceptions and fibers".
 #include "support.hpp"
+#include <async_generator/compat/exception.hpp>
 
 #include <exception>
 #include <stdexcept>

@@ -112,9 +112,20 @@ TEST_CASE("describe_exception names an exception the way Python prints it") {
   CHECK(ag::describe_exception(std::make_exception_ptr(ag::type_error("t"))) == "TypeError: t");
 }
 
-TEST_CASE("describe_exception names other std::exceptions by their demangled type name, and anything else as unknown") {
+namespace reported {
+struct not_a_std_exception {};
+}  // namespace reported
+
+TEST_CASE("describe_exception names other std::exceptions by their demangled type name, and any other exception by its type") {
   CHECK(ag::describe_exception(std::make_exception_ptr(std::out_of_range("o"))) == "std::out_of_range: o");
-  CHECK(ag::describe_exception(std::make_exception_ptr(42)) == "unknown exception");
+  CHECK(ag::describe_exception(std::make_exception_ptr(42)) == "int");
+  CHECK(ag::describe_exception(std::make_exception_ptr(reported::not_a_std_exception())) ==
+        "reported::not_a_std_exception");
+  std::string text;
+  CHECK_NOTHROW(text = captured_stderr([] {
+                  ag::report_unraisable(ag::unraisable{std::make_exception_ptr(7L), "<obj>"});
+                }));
+  CHECK(text == "Exception ignored in: <obj>\nlong\n");
 }
 
 TEST_CASE("a dropped generator that yields while closed is reported as <async_generator object at 0x...>") {

@@ -9,6 +9,7 @@
 #include <async_generator/context.hpp>
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/detail/traits.hpp>
+#include <async_generator/errors.hpp>
 
 #include <exception>
 #include <functional>
@@ -144,6 +145,9 @@ template <class State>
 struct with_done : with_step<State> {
   using with_step<State>::with_step;
   void operator()(std::exception_ptr raised) {
+    if (!this->state_ || this->state_->done_called) {
+      throw misuse_error("async_with: the block called done twice (it calls it once)");
+    }
     std::shared_ptr<State> s = std::move(this->state_);
     s->done_called = true;
     this->exit(std::move(s), std::move(raised));

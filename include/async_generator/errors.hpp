@@ -90,6 +90,9 @@ namespace errors {
 constexpr const char* anext_running = "anext(): asynchronous generator is already running";
 constexpr const char* athrow_running = "athrow(): asynchronous generator is already running";
 constexpr const char* aclose_running = "aclose(): asynchronous generator is already running";
+// athrow with a null exception_ptr (Python's athrow(None) raises TypeError: "exceptions must be
+// classes or instances deriving from BaseException, not NoneType").
+constexpr const char* athrow_null = "athrow(): nothing to throw: the exception_ptr is null";
 constexpr const char* send_to_unstarted = "can't send non-None value to a just-started async generator";
 constexpr const char* ignored_generator_exit = "async generator ignored GeneratorExit";
 constexpr const char* raised_stop_async_iteration = "async generator raised StopAsyncIteration";

@@ -11,9 +11,6 @@
 #include <memory>
 #include <type_traits>
 #include <utility>
-#if __cplusplus < 201703L
-#include <cxxabi.h>
-#endif
 
 // ThreadSanitizer follows a stack switch only when told: each execution context gets a TSan fiber,
 // and every switch names the one it goes to (which also orders what happened before the switch
@@ -82,20 +79,6 @@ constexpr bool fiber_keeps_exception_state =
 #else
 // Boost.Context's class is an empty stand-in there too: the state is the thread's.
 constexpr bool fiber_keeps_exception_state = false;
-#endif
-
-// std::uncaught_exceptions(), which C++14's standard library lacks: the count the Itanium C++ ABI's
-// runtime (libstdc++'s, libc++abi's) keeps per thread.
-#if __cplusplus >= 201703L
-inline int uncaught_exceptions() noexcept { return std::uncaught_exceptions(); }
-#else
-inline int uncaught_exceptions() noexcept {
-  struct eh_globals {
-    void* caught;
-    unsigned int uncaught;
-  };
-  return static_cast<int>(reinterpret_cast<const eh_globals*>(abi::__cxa_get_globals())->uncaught);
-}
 #endif
 
 using fiber = boost::context::fiber;

@@ -36,15 +36,15 @@ struct waiter {
 
   op_kind kind;
   waiter_target target;
-  std::exception_ptr error;  // how the operation failed (a stop_async_iteration at the end)
-  void* value;               // where a yielded value goes (a value_t<Y>); null for aclose
-  void* sent;                // where asend's value waits (a value_t<S>)
-  cancel_state* cancel;             // when the consumer can cancel the operation
-  unsigned cancel_serial;          // with cancel, when a handler's slot is connected to it
-  frame_base* entry;               // set by begin: the generator the operation was started on
-  frame_base* holder;              // set by begin: the generator whose body runs it now
-  frame_base* consumer;            // fiber: the consuming generator
-  complete_fn complete_handler;    // handler
+  std::exception_ptr error;      // how the operation failed (a stop_async_iteration at the end)
+  void* value;                   // where a yielded value goes (a value_t<Y>); null for aclose
+  void* sent;                    // where asend's value waits (a value_t<S>)
+  cancel_state* cancel;          // when the consumer can cancel the operation
+  unsigned cancel_serial;        // with cancel, when a handler's slot is connected to it
+  frame_base* entry;             // set by begin: the generator the operation was started on
+  frame_base* holder;            // set by begin: the generator whose body runs it now
+  frame_base* consumer;          // fiber: the consuming generator
+  complete_fn complete_handler;  // handler
 };
 
 }  // namespace detail

@@ -13,7 +13,7 @@ namespace {
 std::atomic<unsigned long long> next_serial{1};
 }
 
-frame_base::frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build)
+frame_base::frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build, compat::fiber_build)
     : ex_(std::move(ex)),
       io_ex_(compat::io_executor_of(ex_)),
       stack_{stack.size, resolve(stack.policy)},

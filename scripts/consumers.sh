@@ -91,6 +91,23 @@ way_other_asio() {
   grep -m 1 "library_built_for_${needs}_asio" "$tmp/other-asio.err"
 }
 
+# The same for a sanitizer that changes the layout of the library's types (AddressSanitizer,
+# ThreadSanitizer): a program built with one against a library built without does not link.
+way_sanitizer_layout() {
+  export PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name async_generator.pc)")
+  for sanitizer in address thread; do
+    echo "compiling with -fsanitize=$sanitizer against the library as installed"
+    if ${CXX:-c++} -std=c++17 -fsanitize=$sanitizer $(pkg-config --cflags async_generator) tests/consumers/consumer.cpp \
+        -o "$tmp/sanitizer-$sanitizer" $(pkg-config --libs async_generator) 2>"$tmp/sanitizer-$sanitizer.err"; then
+      echo "linked, but must not"
+      return 1
+    fi
+    grep -q "library_built_with_${sanitizer}_sanitizer" "$tmp/sanitizer-$sanitizer.err" ||
+      { cat "$tmp/sanitizer-$sanitizer.err"; return 1; }
+    grep -m 1 "library_built_with_${sanitizer}_sanitizer" "$tmp/sanitizer-$sanitizer.err"
+  done
+}
+
 way_cmake() {
   cmake -S tests/consumers/cmake -B "$tmp/cmake" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
   cmake --build "$tmp/cmake" -j 2 --verbose
@@ -117,4 +134,5 @@ run_step pkg-config way_pkg_config
 run_step cmake way_cmake
 run_step meson-subproject way_meson_subproject
 run_step other-asio way_other_asio
+run_step sanitizer-layout way_sanitizer_layout
 exit $failed

@@ -117,6 +117,21 @@ struct switch_slot {
 #endif
 };
 
+// Names the layout of switch_slot, which the sanitizers' annotations extend, in the signature of the
+// frame's constructor (as asio_build names the Asio): a program built with AddressSanitizer or
+// ThreadSanitizer against a library built without it, or the other way, does not link, and the
+// missing symbol names the build of the library it needs.
+#if ASYNC_GENERATOR_ASAN
+struct library_built_with_address_sanitizer {};
+using fiber_build = library_built_with_address_sanitizer;
+#elif ASYNC_GENERATOR_TSAN
+struct library_built_with_thread_sanitizer {};
+using fiber_build = library_built_with_thread_sanitizer;
+#else
+struct library_built_without_address_or_thread_sanitizer {};
+using fiber_build = library_built_without_address_or_thread_sanitizer;
+#endif
+
 // The slot is for a fiber about to be created (not for the stack it was made on).
 inline void new_fiber_for(switch_slot& slot) noexcept {
 #if ASYNC_GENERATOR_TSAN

@@ -39,7 +39,7 @@ struct untyped_close_handler {
 
 class frame_base {
  public:
-  frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build = {});
+  frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build = {}, compat::fiber_build = {});
   frame_base(const frame_base&) = delete;
   frame_base& operator=(const frame_base&) = delete;
 

@@ -16,6 +16,17 @@ void frame_base::run_chain(frame_base* f) {
   }
 }
 
+frame_base* frame_base::chain_root() noexcept {
+  frame_base* f = this;
+  for (;;) {
+    frame_base* top = f;
+    while (top->delegator_ != nullptr) top = top->delegator_;
+    frame_base* consumer = f->waiting_consumer();
+    if (consumer == nullptr) return top;
+    f = consumer;
+  }
+}
+
 void frame_base::start_pending_await(const native_stack& ns) {
   if (frame_base* f = ns.start_await(ns.await_arg)) run_chain(f);
 }

@@ -35,17 +35,6 @@ bool frame_base::running() const noexcept {
   return delegate_ != nullptr && leaf_->state_ == frame_state::running && on_running_path(leaf_);
 }
 
-frame_base* frame_base::chain_root() noexcept {
-  frame_base* f = this;
-  for (;;) {
-    frame_base* top = f;
-    while (top->delegator_ != nullptr) top = top->delegator_;
-    frame_base* consumer = f->waiting_consumer();
-    if (consumer == nullptr) return top;
-    f = consumer;
-  }
-}
-
 frame_base* frame_base::begin(waiter& w, std::exception_ptr thrown) {
   const op_kind kind = w.kind;
   if (kind == op_kind::athrow && !thrown) {

@@ -10,7 +10,8 @@
 namespace async_generator {
 namespace compat {
 
-// Valgrind takes a jump to another stack for a huge frame unless it knows the stack.
+// Valgrind takes a jump to another stack for a huge frame unless it knows the stack: the library
+// registers every stack for as long as it is mapped (pooled and carved stacks stay registered while unused).
 inline unsigned register_stack_with_valgrind(const char* lo, const char* hi) noexcept {
 #if ASYNC_GENERATOR_VALGRIND
   return VALGRIND_STACK_REGISTER(lo, hi);

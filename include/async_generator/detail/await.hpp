@@ -90,7 +90,7 @@ class await_handler {
   using executor_type = asio::any_io_executor;
 
   await_handler(frame_base* f, await_state<Args...>* state, unsigned seq) noexcept
-      : frame_(f), root_(f->chain_root() != f ? f->chain_root() : nullptr), state_(state), seq_(seq), cancel_(f->cancel()) {}
+      : frame_(f), root_(outer_root(f)), state_(state), seq_(seq), cancel_(f->cancel()) {}
 
   executor_type get_executor() const noexcept { return frame_->executor(); }
 
@@ -110,6 +110,11 @@ class await_handler {
   }
 
  private:
+  static frame_base* outer_root(frame_base* f) noexcept {
+    frame_base* root = f->chain_root();
+    return root != f ? root : nullptr;
+  }
+
   frame_ptr<frame_base> frame_;
   frame_ptr<frame_base> root_;  // the chain's outermost generator, whose consumer waits on us all
   await_state<Args...>* state_;

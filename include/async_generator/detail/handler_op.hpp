@@ -85,7 +85,7 @@ class handler_op final : public waiter {
  public:
   template <class H>
   handler_op(H&& h, op_kind kind, const frame_base& generator)
-      : waiter(kind, waiter_target::handler, kind == op_kind::aclose ? nullptr : &yielded_, &sent_, nullptr),
+      : waiter(kind, waiter_target::handler, WithValue ? &yielded_ : nullptr, &sent_, nullptr),
         handler_(std::forward<H>(h)),
         executor_(handler_, generator) {
     complete_handler = &handler_op::do_complete;
@@ -182,7 +182,6 @@ struct pending_await_initiation {
     frame_base& holder = *pending->holder;
     auto* op = make_handler_op<Y, S, WithValue>(std::forward<Handler>(handler), pending->kind, holder);
     connect_cancellation(*op, op->handler(), *pending->entry, pending->cancel);
-    if (pending->value == nullptr) op->value = nullptr;
     frame_base::hand_over(*pending, *op);
     const native_stack* stack = ns;
     start_initiating(holder, op, [stack] { frame_base::start_pending_await(*stack); });

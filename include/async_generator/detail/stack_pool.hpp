@@ -2,9 +2,8 @@
 #ifndef ASYNC_GENERATOR_DETAIL_STACK_POOL_HPP
 #define ASYNC_GENERATOR_DETAIL_STACK_POOL_HPP
 
-#include <async_generator/stack.hpp>
-
 #include <async_generator/compat/fiber.hpp>
+#include <async_generator/stack.hpp>
 
 #include <cstddef>
 

@@ -11,6 +11,9 @@ namespace async_generator {
 namespace detail {
 namespace {
 std::atomic<unsigned long long> next_serial{1};
+// Frames never deleted: an abandoned body's (its fiber must be neither resumed nor unwound), or
+// one whose unwind_signal somebody keeps in an exception_ptr. Reachable from here, for leak checkers.
+std::atomic<frame_base*> kept_frames{nullptr};
 }
 
 frame_base::frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build, compat::fiber_build)
@@ -72,6 +75,12 @@ void frame_base::destroy() noexcept {
     waiter* op = waiter_;
     waiter_ = nullptr;
     op->destroy();
+  }
+  if (abandoned_ || live_unwind_signals_ != 0) {
+    next_kept_ = kept_frames.load(std::memory_order_relaxed);
+    while (!kept_frames.compare_exchange_weak(next_kept_, this, std::memory_order_release, std::memory_order_relaxed)) {
+    }
+    return;
   }
   delete this;
 }

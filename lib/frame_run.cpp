@@ -96,7 +96,7 @@ void frame_base::suspend_await(frame_base* (*start)(void*), void* arg) {
   bottom_->await_arg = arg;
   compat::switch_to(self_, *bottom_);
   awaiting_ = false;
-  if (unwinding_) throw unwind_signal();
+  if (unwinding_) unwind();
 }
 
 compat::fiber frame_base::run(compat::fiber&& caller) {

@@ -2,6 +2,7 @@
 // becomes the operation's outcome.
 #include <async_generator/detail/frame_switch.hpp>
 #include <async_generator/errors.hpp>
+#include <async_generator/unraisable.hpp>
 
 #include <string>
 
@@ -129,13 +130,35 @@ void frame_base::refuse_context(const char* what) const {
 }
 
 void frame_base::yield_while_closing() {
+  if (unwinding_) unwind();
   if (mode_ == resume_mode::close_sync) {
     close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
     unwinding_ = true;
-    throw unwind_signal();
+    unwind();
   }
   // Python leaves the generator suspended at the offending yield.
   if (waiter_ != nullptr) waiter_->error = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
+}
+
+void frame_base::unwind() {
+  if (unwind_thrown_ && live_unwind_signals_ == 0) abandon();
+  unwind_thrown_ = true;
+  throw unwind_signal(live_unwind_signals_);
+}
+
+void frame_base::abandon() noexcept {
+  // Unwinding it again would come back here: it would never end. It ends now as if it had
+  // returned, with its fiber left suspended for good (destroy keeps the frame).
+  if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
+  try {
+    close_error_ = std::make_exception_ptr(misuse_error(errors::swallowed_unwind_abandoned));
+  } catch (...) {
+    close_error_ = std::current_exception();
+  }
+  abandoned_ = true;
+  state_ = frame_state::finished;
+  compat::switch_to(self_, hand_back());
+  std::terminate();  // never resumed
 }
 
 void frame_base::raise_thrown() {
@@ -145,14 +168,14 @@ void frame_base::raise_thrown() {
 }
 
 unsigned frame_base::prepare_await() {
-  if (unwinding_) throw unwind_signal();
+  if (unwinding_) unwind();
   for (frame_base* f = this; f != nullptr; f = f->waiting_consumer()) {
     if (f->mode_ == resume_mode::close_sync) {
       // A dropped generator is closed synchronously, and so is whatever its cleanup drives (the
       // delegate of its yield_from_): there is no event loop to wait on.
       if (!f->close_error_) f->close_error_ = std::make_exception_ptr(runtime_error(errors::ignored_generator_exit));
       unwinding_ = true;
-      throw unwind_signal();
+      unwind();
     }
   }
   return ++await_seq_;
@@ -162,9 +185,7 @@ void frame_base::outcome(std::exception_ptr error, bool generator_exit_escaped, 
   state_ = frame_state::finished;
   if (unwinding_) {
     if (swallowed_unwind) {
-      close_error_ = std::make_exception_ptr(
-          misuse_error("async generator body swallowed the library's stack unwinding (a catch (...) that does not "
-                       "rethrow); it ran on until it returned"));
+      close_error_ = std::make_exception_ptr(misuse_error(errors::swallowed_unwind_returned));
     }
     return;
   }

@@ -153,6 +153,30 @@ struct lifetime {
   ~lifetime() { --live(); }
 };
 
+// Counts its destructions: one left in an abandoned body's frame never is destroyed.
+struct destruction_counter {
+  explicit destruction_counter(int& n) : destroyed(&n) {}
+  destruction_counter(const destruction_counter&) = delete;
+  destruction_counter& operator=(const destruction_counter&) = delete;
+  ~destruction_counter() { ++*destroyed; }
+  int* destroyed;
+};
+
+// Python's `while True: try: yield i except BaseException: pass`, which nothing can close.
+template <class Context>
+ag::async_generator<int> swallowing_everything(Context& io, int& swallowed, int& destroyed) {
+  return ag::make_async_generator<int>(io, [&swallowed, &destroyed](ag::context<int> co) {
+    destruction_counter local(destroyed);
+    for (int i = 0;; ++i) {
+      try {
+        ag::yield_(co, i);
+      } catch (...) {
+        ++swallowed;
+      }
+    }
+  });
+}
+
 // An io_context run by a thread of its own until this object is destroyed.
 class io_thread {
  public:

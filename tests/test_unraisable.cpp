@@ -184,3 +184,69 @@ TEST_CASE("a body whose catch (...) swallows the library's unwinding is reported
         "async generator body swallowed the library's stack unwinding (a catch (...) that does not rethrow); it ran "
         "on until it returned");
 }
+
+namespace {
+
+const char* const abandoned_message =
+    "async generator body swallowed the library's stack unwinding (a catch (...) that does not rethrow) and "
+    "suspended again; its stack was abandoned, not unwound: what its frames own is leaked";
+
+}  // namespace
+
+TEST_CASE("a body that swallows every exception, dropped after its aclose failed, is abandoned: both errors reported") {
+  unraisable_log log;
+  asio::io_context io;
+  int swallowed = 0;
+  int destroyed = 0;
+  auto g = swallowing_everything(io, swallowed, destroyed);
+  CHECK(anext(io, g).value == 0);
+  CHECK(message_of<ag::runtime_error>(aclose(io, g)) == "async generator ignored GeneratorExit");
+  CHECK(swallowed == 1);
+  g = {};  // closed synchronously: generator_exit, then the unwinding, are swallowed
+  CHECK(swallowed == 3);
+  CHECK(destroyed == 0);
+  CHECK(log.entries ==
+        std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit",
+                                 std::string("async_generator::misuse_error: ") + abandoned_message});
+}
+
+TEST_CASE("a body that swallows every exception, dropped after its io_context was destroyed, is abandoned and reported") {
+  unraisable_log log;
+  int swallowed = 0;
+  int destroyed = 0;
+  ag::async_generator<int> g;
+  {
+    asio::io_context io;
+    g = swallowing_everything(io, swallowed, destroyed);
+    CHECK(anext(io, g).value == 0);
+  }
+  g = {};  // unwound without running anything: the unwinding is swallowed
+  CHECK(swallowed == 1);
+  CHECK(destroyed == 0);
+  CHECK(log.entries == std::vector<std::string>{std::string("async_generator::misuse_error: ") + abandoned_message});
+}
+
+TEST_CASE("a body that swallows the unwinding and suspends in an await again is abandoned, its awaits not run") {
+  unraisable_log log;
+  sync_close_context io;
+  int posts_run = 0;
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    try {
+      ag::yield_(co, 1);
+    } catch (...) {
+    }
+    for (;;) {
+      try {
+        asio::post(co);  // closed on drop, there is no loop to wait on: the stack is unwound
+        ++posts_run;
+      } catch (...) {
+      }
+    }
+  });
+  CHECK(anext(io, g).value == 1);
+  g = {};
+  CHECK(posts_run == 0);
+  CHECK(log.entries ==
+        std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit",
+                                 std::string("async_generator::misuse_error: ") + abandoned_message});
+}

@@ -99,6 +99,14 @@ constexpr const char* raised_stop_async_iteration = "async generator raised Stop
 constexpr const char* didnt_yield = "generator didn't yield";
 constexpr const char* didnt_stop = "generator didn't stop";
 constexpr const char* didnt_stop_after_athrow = "generator didn't stop after athrow()";
+// The library's own, for a body whose catch (...) swallowed the unwinding of its stack (a
+// misuse_error): it returned, or it suspended again and its stack was abandoned.
+constexpr const char* swallowed_unwind_returned =
+    "async generator body swallowed the library's stack unwinding (a catch (...) that does not rethrow); it ran on "
+    "until it returned";
+constexpr const char* swallowed_unwind_abandoned =
+    "async generator body swallowed the library's stack unwinding (a catch (...) that does not rethrow) and suspended "
+    "again; its stack was abandoned, not unwound: what its frames own is leaked";
 }  // namespace errors
 
 namespace detail {

@@ -182,6 +182,10 @@ class frame_base {
   [[noreturn]] void refuse_context(const char* what) const;
   void yield_while_closing();
   [[noreturn]] void raise_thrown();
+  // Unwinds the body from a suspension point: throws an unwind_signal, or abandons the body when it
+  // swallowed every one thrown so far (it would suspend again and again).
+  [[noreturn]] void unwind();
+  [[noreturn]] void abandon() noexcept;
   // the run protocol
   compat::fiber make_fiber();  // lib/stack.cpp
   // The entry of the body's fiber, and the end of the body: returns where control goes next.
@@ -206,6 +210,10 @@ class frame_base {
   op_kind kind_ = op_kind::anext;  // the operation the body runs (an anext cancelled before it started runs as athrow)
   bool awaiting_ = false;
   bool unwinding_ = false;
+  bool unwind_thrown_ = false;
+  bool abandoned_ = false;          // its fiber stays suspended for good (abandon)
+  unsigned live_unwind_signals_ = 0;
+  frame_base* next_kept_ = nullptr;  // kept for the life of the process (destroy)
   unsigned await_seq_ = 0;
   std::exception_ptr thrown_;
   std::exception_ptr close_error_;

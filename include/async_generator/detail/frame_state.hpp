@@ -13,8 +13,19 @@ enum class frame_state : unsigned char { created, suspended, running, finished }
 // the thrown exception, or raises generator_exit (an aclose, or the synchronous close of a drop).
 enum class resume_mode : unsigned char { next, send, throw_in, close, close_sync };
 
-// Thrown at a body's suspension point to unwind its stack without running any await.
-struct unwind_signal {};
+// Thrown at a body's suspension point to unwind its stack without running any await. It counts
+// itself in its generator's `live` while it exists, so that a suspension attempted after every one
+// of them is gone tells a body that swallowed the unwinding (frame_base::unwind).
+class unwind_signal {
+ public:
+  explicit unwind_signal(unsigned& live) noexcept : live_(&live) { ++*live_; }
+  unwind_signal(const unwind_signal& other) noexcept : live_(other.live_) { ++*live_; }
+  unwind_signal& operator=(const unwind_signal&) = delete;
+  ~unwind_signal() { --*live_; }
+
+ private:
+  unsigned* live_;
+};
 
 // How a body ended: it returned (nothing set), or raised `error`.
 struct body_end {

@@ -76,7 +76,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer)
     // The consumer is being destroyed while this generator still works for it: it must not come
     // back to a stack that is gone.
     if (waiting_consumer() == &consumer) waiter_ = nullptr;
-    throw unwind_signal();
+    consumer.unwind();
   }
 }
 
@@ -110,9 +110,9 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_running_here(const char* wh
 }
 
 // A body yielding (by yield_, or by yield_from_ passing on its delegate's first value) while it is
-// being closed: the close fails with "ignored GeneratorExit".
+// being closed (the close fails with "ignored GeneratorExit") or unwound.
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_yield_allowed() {
-  if (mode_ == resume_mode::close_sync || kind_ == op_kind::aclose) yield_while_closing();
+  if (mode_ == resume_mode::close_sync || kind_ == op_kind::aclose || unwinding_) yield_while_closing();
 }
 
 inline void* frame_base::value_slot() const noexcept { return waiter_ != nullptr ? waiter_->value : nullptr; }
@@ -131,7 +131,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::on_yield_resumed() {
-  if (unwinding_) throw unwind_signal();
+  if (unwinding_) unwind();
   switch (mode_) {
     case resume_mode::throw_in:
       raise_thrown();

@@ -70,7 +70,7 @@ void frame_base::destroy() noexcept {
     }
     resume_here();
   }
-  if (close_error_) report_unraisable(unraisable{close_error_, description()});
+  if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
   if (waiter_ != nullptr && waiter_->target == waiter_target::handler) {
     waiter* op = waiter_;
     waiter_ = nullptr;

@@ -6,6 +6,7 @@ depth. The caption gives the machine and the date.
     python3 scripts/bench-chart.py out.txt docs/performance.png ["caption"]
 """
 import os
+import re
 import platform
 import subprocess
 import sys
@@ -55,10 +56,19 @@ def main():
         with open(bars, "w") as f:
             for i, (case, label, kind) in enumerate(b for b in BARS if b[0] in values):
                 f.write(f'{i} "{label}" {values[case]} {1 if kind == "ours" else 2}\n')
-        depths = os.path.join(tmp, "depths.dat")
-        with open(depths, "w") as f:
-            for key in sorted((k for k in values if k.startswith("yield_from_depth_")), key=lambda k: int(k.rsplit("_", 1)[1])):
-                f.write(f"{key.rsplit('_', 1)[1]} {values[key]}\n")
+        # yield_from_depth_<D> (from a generator body) and yield_from_depth_<D>_<consumer>: a line each.
+        lines = {}
+        for key, v in values.items():
+            m = re.fullmatch(r"yield_from_depth_(\d+)(?:_(\w+))?", key)
+            if m:
+                lines.setdefault(m.group(2) or "fiber", []).append((int(m.group(1)), v))
+        plots = []
+        for consumer, points in sorted(lines.items()):
+            path = os.path.join(tmp, f"depths_{consumer}.dat")
+            with open(path, "w") as f:
+                for depth, v in sorted(points):
+                    f.write(f"{depth} {v}\n")
+            plots.append(f'"{path}" using 1:2 with linespoints lw 2 pt 7 title "{consumer}"')
         script = f"""
 set terminal pngcairo noenhanced size 1300,620 font "DejaVu Sans,10"
 set output "{target}"
@@ -81,9 +91,10 @@ set xtics norotate
 set xlabel "yield_from_ depth (generators in the chain)"
 set ylabel "ns per item"
 set yrange [0:*]
-set logscale x 2
-set key off
-plot "{depths}" using 1:2 with linespoints lw 2 pt 7 lt 1
+set logscale x 10
+set xrange [0.7:30000]
+set key top left
+plot {", ".join(plots)}
 unset multiplot
 """
         subprocess.run(["gnuplot"], input=script, text=True, check=True)

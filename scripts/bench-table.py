@@ -18,6 +18,12 @@ RATIOS = [
     ("use_awaitable consumer / asio::experimental::coro", "bench anext_awaitable", "bench coro20", 0.5),
     ("lifecycle, default policy / raw fiber on a pooled stack unwound by one exception", "bench lifecycle_default",
      "bench lifecycle_raw_unwound", 1.3),
+    ("yield_from_ chain 10,000 deep / 1 deep, from a generator body", "bench yield_from_depth_10000",
+     "bench yield_from_depth_1", 1.3),
+    ("the same, from callbacks", "bench yield_from_depth_10000_callback", "bench yield_from_depth_1_callback", 1.3),
+    ("the same, from asio::spawn", "bench yield_from_depth_10000_spawn", "bench yield_from_depth_1_spawn", 1.3),
+    ("the same, from use_awaitable", "bench yield_from_depth_10000_awaitable", "bench yield_from_depth_1_awaitable",
+     1.3),
     ("resident bytes: 1M generators / 1M raw fibers (16 KiB stacks)", "mem generators_1m", "mem raw_fibers_1m", 1.25),
 ]
 

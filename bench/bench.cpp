@@ -2,8 +2,7 @@
 // each the median of several repetitions. The repetitions are interleaved (each round runs every
 // case once), so a slow spell of a shared machine falls on all cases alike and the ratios between
 // them hold better than the absolute numbers.
-#include <async_generator.hpp>
-#include <async_generator/compat/asio_all.hpp>
+#include "common.hpp"
 
 #include <boost/context/fiber.hpp>
 #include <boost/context/pooled_fixedsize_stack.hpp>
@@ -17,20 +16,18 @@
 #include <string>
 #include <vector>
 
-namespace ag = async_generator;
 namespace ctx = boost::context;
+
+namespace bench {
+long items = 1000000;
+volatile long sink = 0;
+}  // namespace bench
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using namespace bench;
 
-long items = 1000000;
 int repetitions = 5;
-volatile long sink = 0;
-
-double ns_per_item(clock_type::time_point t0, clock_type::time_point t1) {
-  return std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(items);
-}
 
 // A case whose whole run is timed.
 template <void (*RunOnce)()>
@@ -140,64 +137,6 @@ void lifecycle_raw_unwound() {
   sink = unwound;
 }
 
-ag::async_generator<long> counter(asio::io_context& io, long n) {
-  return ag::make_async_generator<long>(io, [n](ag::context<long> co) {
-    for (long i = 0; i < n; ++i) ag::yield_(co, i);
-  });
-}
-
-// A chain of `depth` generators, each delegating to the next with yield_from_ (depth 0: the counter
-// itself), yielding items + 1 values: the first builds the chain, the timed steady state takes the
-// rest (the chain's construction and its close are not timed).
-ag::async_generator<long> delegating(asio::io_context& io, int depth) {
-  if (depth == 0) return counter(io, items + 1);
-  return ag::make_async_generator<long>(io, [&io, depth](ag::context<long> co) {
-    ag::yield_from_(co, delegating(io, depth - 1));
-  });
-}
-
-// The chain consumed from another generator's body.
-template <int Depth>
-double consume_from_fiber() {
-  asio::io_context io;
-  double ns = 0;
-  auto outer = ag::make_async_generator<long>(io, [&io, &ns](ag::context<long> co) {
-    auto chain = delegating(io, Depth);
-    long sum = chain.anext(co);
-    const auto t0 = clock_type::now();
-    for (long i = 0; i < items; ++i) sum += chain.anext(co);
-    ns = ns_per_item(t0, clock_type::now());
-    ag::yield_(co, sum);
-  });
-  outer.anext([](std::exception_ptr, long v) { sink = v; });
-  io.run();
-  return ns;
-}
-
-// A chain of `Depth` levels from a generator's body, its cost per level: made and started by the
-// first anext (Build), or closed by aclose on the outermost, level by level as in Python (else).
-template <int Depth, bool Build>
-double chain_per_level() {
-  asio::io_context io;
-  double ns = 0;
-  auto outer = ag::make_async_generator<long>(io, [&io, &ns](ag::context<long> co) {
-    auto t0 = clock_type::now();
-    auto chain = delegating(io, Depth);
-    long first = chain.anext(co);
-    auto t1 = clock_type::now();
-    if (!Build) {
-      t0 = t1;
-      chain.aclose(co);
-      t1 = clock_type::now();
-    }
-    ns = std::chrono::duration<double, std::nano>(t1 - t0).count() / Depth;
-    ag::yield_(co, first);
-  });
-  outer.anext([](std::exception_ptr, long v) { sink = v; });
-  io.run();
-  return ns;
-}
-
 // A generator's whole life, per item: made, its first item taken, closed, destroyed; with the default
 // stack policy and the context's bookkeeping of started generators.
 void lifecycle_default() {
@@ -231,20 +170,6 @@ struct next_item {
   friend bool asio_handler_is_continuation(next_item*) { return Continuation; }
 };
 
-// A callback consumer that takes `left` items and stops (a chain's end, which climbs it level by
-// level, is not what a steady state measures).
-struct take_items {
-  ag::async_generator<long>* gen;
-  long* sum;
-  long left;
-  void operator()(std::exception_ptr e, long v) {
-    if (e) return;
-    *sum += v;
-    if (--left > 0) gen->anext(std::move(*this));
-  }
-  friend bool asio_handler_is_continuation(take_items*) { return true; }
-};
-
 template <class Consumer>
 void anext_callback() {
   asio::io_context io;
@@ -255,41 +180,7 @@ void anext_callback() {
   sink = sum;
 }
 
-// The chain consumed by callbacks.
-template <int Depth>
-double consume_by_callbacks() {
-  asio::io_context io;
-  auto chain = delegating(io, Depth);
-  long sum = 0;
-  chain.anext([&sum](std::exception_ptr, long v) { sum = v; });
-  io.run();
-  io.restart();
-  const auto t0 = clock_type::now();
-  chain.anext(take_items{&chain, &sum, items});
-  io.run();
-  const double ns = ns_per_item(t0, clock_type::now());
-  sink = sum;
-  return ns;
-}
-
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
-// The chain consumed by an asio::spawn coroutine.
-template <int Depth>
-double consume_from_spawn() {
-  asio::io_context io;
-  auto chain = delegating(io, Depth);
-  double ns = 0;
-  asio::spawn(io, [&](asio::yield_context yield) {
-    long sum = chain.anext(yield);
-    const auto t0 = clock_type::now();
-    for (long i = 0; i < items; ++i) sum += chain.anext(yield);
-    ns = ns_per_item(t0, clock_type::now());
-    sink = sum;
-  }, asio::detached);
-  io.run();
-  return ns;
-}
-
 void spawn_post() {
   asio::io_context io;
   asio::spawn(io, [](asio::yield_context yield) {
@@ -336,23 +227,6 @@ void anext_awaitable() {
     sink = sum;
   }, asio::detached);
   io.run();
-}
-
-// The chain consumed by a C++20 coroutine.
-template <int Depth>
-double consume_from_awaitable() {
-  asio::io_context io;
-  auto chain = delegating(io, Depth);
-  double ns = 0;
-  asio::co_spawn(io, [&]() -> asio::awaitable<void> {
-    long sum = co_await chain.anext(asio::use_awaitable);
-    const auto t0 = clock_type::now();
-    for (long i = 0; i < items; ++i) sum += co_await chain.anext(asio::use_awaitable);
-    ns = ns_per_item(t0, clock_type::now());
-    sink = sum;
-  }, asio::detached);
-  io.run();
-  return ns;
 }
 
 // The same generator as an asio::experimental::coro, consumed by the same kind of coroutine
@@ -402,7 +276,7 @@ int main(int argc, char** argv) {
   add("spawn_channel", timed<spawn_channel>);
   add("anext_spawn", timed<anext_spawn>);
 #endif
-  add("anext_fiber", consume_from_fiber<0>);
+  add("anext_fiber", [] { return yield_from_fiber(0); });
   add("anext_callback", timed<anext_callback<next_item<true>>>);
   add("anext_callback_plain", timed<anext_callback<next_item<false>>>);
 #if ASYNC_GENERATOR_HAS_CO_AWAIT
@@ -412,26 +286,26 @@ int main(int argc, char** argv) {
   add("lifecycle_raw_pooled", timed<lifecycle_raw_pooled>);
   add("lifecycle_raw_unwound", timed<lifecycle_raw_unwound>);
   add("lifecycle_default", timed<lifecycle_default>);
-  add("yield_from_depth_1", consume_from_fiber<1>);
-  add("yield_from_depth_4", consume_from_fiber<4>);
-  add("yield_from_depth_16", consume_from_fiber<16>);
-  add("yield_from_depth_64", consume_from_fiber<64>);
-  add("yield_from_depth_1000", consume_from_fiber<1000>);
-  add("yield_from_depth_10000", consume_from_fiber<10000>);
-  add("yield_from_build_10000_per_level", chain_per_level<10000, true>);
-  add("yield_from_close_10000_per_level", chain_per_level<10000, false>);
-  add("yield_from_depth_1_callback", consume_by_callbacks<1>);
-  add("yield_from_depth_1000_callback", consume_by_callbacks<1000>);
-  add("yield_from_depth_10000_callback", consume_by_callbacks<10000>);
+  add("yield_from_depth_1", [] { return yield_from_fiber(1); });
+  add("yield_from_depth_4", [] { return yield_from_fiber(4); });
+  add("yield_from_depth_16", [] { return yield_from_fiber(16); });
+  add("yield_from_depth_64", [] { return yield_from_fiber(64); });
+  add("yield_from_depth_1000", [] { return yield_from_fiber(1000); });
+  add("yield_from_depth_10000", [] { return yield_from_fiber(10000); });
+  add("yield_from_build_10000_per_level", [] { return yield_from_build_per_level(10000); });
+  add("yield_from_close_10000_per_level", [] { return yield_from_close_per_level(10000); });
+  add("yield_from_depth_1_callback", [] { return yield_from_callbacks(1); });
+  add("yield_from_depth_1000_callback", [] { return yield_from_callbacks(1000); });
+  add("yield_from_depth_10000_callback", [] { return yield_from_callbacks(10000); });
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN
-  add("yield_from_depth_1_spawn", consume_from_spawn<1>);
-  add("yield_from_depth_1000_spawn", consume_from_spawn<1000>);
-  add("yield_from_depth_10000_spawn", consume_from_spawn<10000>);
+  add("yield_from_depth_1_spawn", [] { return yield_from_spawn(1); });
+  add("yield_from_depth_1000_spawn", [] { return yield_from_spawn(1000); });
+  add("yield_from_depth_10000_spawn", [] { return yield_from_spawn(10000); });
 #endif
 #if ASYNC_GENERATOR_HAS_CO_AWAIT
-  add("yield_from_depth_1_awaitable", consume_from_awaitable<1>);
-  add("yield_from_depth_1000_awaitable", consume_from_awaitable<1000>);
-  add("yield_from_depth_10000_awaitable", consume_from_awaitable<10000>);
+  add("yield_from_depth_1_awaitable", [] { return yield_from_awaitable(1); });
+  add("yield_from_depth_1000_awaitable", [] { return yield_from_awaitable(1000); });
+  add("yield_from_depth_10000_awaitable", [] { return yield_from_awaitable(10000); });
 #endif
   for (int r = 0; r < repetitions; ++r) {
     for (auto& c : cases) c.samples.push_back(c.run_once());

@@ -125,7 +125,7 @@ frame_base* frame_base::begin(waiter& w, std::exception_ptr thrown) {
   return install(w, this);
 }
 
-void frame_base::refuse_context(const char* what) const {
+void frame_base::refuse_context(const char* what) {
   throw misuse_error(std::string(what) + ": the context does not belong to the async generator running on this fiber");
 }
 

@@ -34,6 +34,7 @@ std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to *
 // Room at the top of a guarded stack for its header (what an overflow report says).
 constexpr std::size_t header_room = 64;
 static_assert(sizeof(detail::stack_header) <= header_room, "the stack header fits its room");
+static_assert(offsetof(detail::stack_header, serial) == 0, "stack_owner_serial reads the header's first word");
 
 // Stacks whose generators ended, by size, for the next generators. Guarded ones are bounded so an
 // idle program does not keep a burst's worth of mappings; carved ones are parts of blocks that stay.
@@ -135,8 +136,9 @@ compat::stack_context carve(std::size_t usable) {
     c.left = size;
   }
   compat::stack_context sctx;
-  sctx.size = usable;
-  sctx.sp = c.next + usable;
+  sctx.size = usable - header_room;
+  sctx.sp = c.next + usable - header_room;
+  new (sctx.sp) detail::stack_header;
   compat::register_stack_with_valgrind(c.next, c.next + usable);
   c.next += usable;
   c.left -= usable;
@@ -167,20 +169,23 @@ stack_policy resolve(stack_policy policy) noexcept {
   return policy == stack_policy::default_policy ? default_stack_policy() : policy;
 }
 
-compat::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner) {
+compat::stack_context allocate_stack(std::size_t size, stack_policy policy, const void* owner, unsigned long long serial) {
   if (size == 0) size = default_stack_size();
   const std::size_t usable = round_up(size, page_size());
   compat::stack_context sctx;
   if (policy == stack_policy::carved) {
-    if (!carved_pool().take(usable, sctx)) sctx = carve(usable);
+    if (!carved_pool().take(usable - header_room, sctx)) sctx = carve(usable);
+    header_of(sctx).serial = serial;
     return sctx;
   }
   if (!guarded_pool().take(usable - header_room, sctx)) sctx = map_guarded(usable);
+  header_of(sctx).serial = serial;
   header_of(sctx).owner.store(owner, std::memory_order_relaxed);
   return sctx;
 }
 
 void deallocate_stack(compat::stack_context& sctx, stack_policy policy) noexcept {
+  header_of(sctx).serial = 0;
   if (policy == stack_policy::carved) {
     carved_pool().give(sctx, static_cast<std::size_t>(-1));
     return;
@@ -201,7 +206,7 @@ class frame_stack {
  public:
   frame_stack(frame_base* f, std::size_t size, stack_policy policy) noexcept : frame_(f), size_(size), policy_(policy) {}
   compat::stack_context allocate() {
-    compat::stack_context sctx = allocate_stack(size_, policy_, frame_);
+    compat::stack_context sctx = allocate_stack(size_, policy_, frame_, frame_->serial_);
     frame_->stack_hi_ = static_cast<const char*>(sctx.sp);
     frame_->stack_lo_ = frame_->stack_hi_ - sctx.size;
     compat::stack_of(frame_->self_, frame_->stack_lo_, sctx.size);

@@ -10,6 +10,7 @@ namespace detail {
 
 // At the top of each guarded stack: what an overflow report says.
 struct stack_header {
+  unsigned long long serial = 0;            // the owning generator's (stack_owner_serial), 0 when none
   std::atomic<const void*> owner{nullptr};  // the generator running on the stack
   std::size_t size = 0;                     // its usable size
   unsigned valgrind_id = 0;                 // its registration with valgrind, when built for it

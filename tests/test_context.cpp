@@ -322,3 +322,56 @@ TEST_CASE("consuming a generator with another generator's context throws misuse_
   CHECK(message == "await: the context does not belong to the async generator running on this fiber");
   CHECK(collect(io, inner) == std::vector<int>{0, 1, 2});  // inner did not start
 }
+
+namespace {
+// The context of a generator that ran to its end and was destroyed, its stack back in the pool.
+ag::context<int> stale_context(asio::io_context& io) {
+  ag::compat::optional<ag::context<int>> kept;
+  auto g = ag::make_async_generator<int>(io, [&kept](ag::context<int> co) {
+    kept.emplace(co);
+    ag::yield_(co, 0);
+  });
+  CHECK(anext(io, g).value == 0);
+  CHECK(is_stop(anext(io, g).error));
+  return *kept;
+}
+const char* const not_the_running_body_yield =
+    "yield_: the context does not belong to the async generator running on this fiber";
+const char* const not_the_running_body_await =
+    "await: the context does not belong to the async generator running on this fiber";
+}  // namespace
+
+TEST_CASE("a context used after its generator was destroyed throws misuse_error, the freed generator not read") {
+  asio::io_context io;
+  const ag::context<int> stale = stale_context(io);
+  CHECK_THROWS_WITH_AS(ag::yield_(stale, 5), not_the_running_body_yield, ag::misuse_error);
+  asio::steady_timer timer(io, milliseconds(1));
+  CHECK_THROWS_WITH_AS(timer.async_wait(stale), not_the_running_body_await, ag::misuse_error);
+  auto inner = async_range(io, 2);
+  CHECK_THROWS_WITH_AS(inner.anext(stale), not_the_running_body_await, ag::misuse_error);
+  CHECK(collect(io, inner) == std::vector<int>{0, 1});  // inner did not start
+}
+
+TEST_CASE("a dead generator's context used by the body that took over its stack throws misuse_error") {
+  asio::io_context io;
+  const ag::context<int> stale = stale_context(io);
+  std::vector<std::string> messages;
+  // The next generator takes the stack the dead one gave back (the pool is last in, first out), so
+  // the stale context's bounds hold the code that uses it: the stack's owner tells them apart.
+  auto g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+    auto attempt = [&](const std::function<void()>& misuse) {
+      try {
+        misuse();
+      } catch (const ag::misuse_error& e) {
+        messages.push_back(e.what());
+      }
+    };
+    attempt([&] { ag::yield_(stale, 5); });
+    attempt([&] { asio::post(stale); });
+    attempt([&] { ag::yield_from_(stale, async_range(io, 2)); });
+    ag::yield_(co, 1);
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(messages == std::vector<std::string>{not_the_running_body_yield, not_the_running_body_await,
+                                             not_the_running_body_yield});
+}

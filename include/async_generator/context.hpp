@@ -5,7 +5,7 @@
 
 #include <async_generator/compat/asio.hpp>
 #include <async_generator/detail/await.hpp>
-#include <async_generator/detail/frame.hpp>
+#include <async_generator/detail/frame_switch.hpp>
 
 #include <type_traits>
 #include <utility>
@@ -27,10 +27,10 @@ class context {
   using yield_type = Y;
   using send_type = S;
 
-  explicit context(detail::frame_base* frame) noexcept : frame_(frame) {}
+  explicit context(detail::frame_base* frame) noexcept : id_(frame->identity()) {}
 
   /// The generator's executor.
-  const executor_type& get_executor() const noexcept { return frame_->executor(); }
+  const executor_type& get_executor() const noexcept { return id_.frame->executor(); }
 
   /// A context that stores an operation's `error_code` in `ec` instead of throwing it.
   context operator[](error_code& ec) const noexcept {
@@ -40,12 +40,14 @@ class context {
   }
 
   /// Internal: the frame of the generator whose body this is.
-  detail::frame_base& frame() const noexcept { return *frame_; }
+  detail::frame_base& frame() const noexcept { return *id_.frame; }
+  /// Internal: that frame, when the caller is its running body; throws misuse_error naming `what` otherwise.
+  detail::frame_base& running_frame(const char* what) const { return detail::frame_base::running_body(id_, what); }
   /// Internal: where `co[ec]` stores errors, or null.
   error_code* error_slot() const noexcept { return ec_; }
 
  private:
-  detail::frame_base* frame_;
+  detail::body_identity id_;
   error_code* ec_ = nullptr;
 };
 

@@ -29,8 +29,7 @@ struct sent_value<void> {
 
 template <class Y, class S, class V>
 ASYNC_GENERATOR_ALWAYS_INLINE typename sent_value<S>::type yield_value(const context<Y, S>& co, V&& value) {
-  frame_base& f = co.frame();
-  f.check_running_here("yield_");
+  frame_base& f = co.running_frame("yield_");
   if (void* slot = f.value_slot()) *static_cast<value_t<Y>*>(slot) = std::forward<V>(value);
   f.suspend_yield();
   return sent_value<S>::take(f);

@@ -130,8 +130,7 @@ class delegation_loop {
     return true;
   }
   bool yield_chained() {
-    frame_base& f = co_.frame();
-    f.check_running_here("yield_");
+    frame_base& f = co_.running_frame("yield_");
     if (void* slot = f.value_slot()) *static_cast<value_t<Y>*>(slot) = std::move(*value_);
     return !f.suspend_delegating(*chained_);
   }
@@ -187,7 +186,7 @@ auto yield_from_(const context<Y, S>& co, Delegate&& delegate) {
   using delegate_type = typename std::remove_reference<Delegate>::type;
   using result_type = typename std::conditional<std::is_same<R, detail::delegate_return>::value,
                                                 typename detail::return_type_of<delegate_type>::type, R>::type;
-  detail::awaiting_scope scope(co.frame(), &delegate, typeid(delegate_type));
+  detail::awaiting_scope scope(co.running_frame("yield_"), &delegate, typeid(delegate_type));
   return detail::delegation_loop<Y, S, delegate_type, result_type>(co, delegate).run();
 }
 

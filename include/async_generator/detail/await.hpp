@@ -157,8 +157,7 @@ struct await_start {
 template <class... Args, class Initiation, class Token, class... InitArgs>
 typename await_signature<Args...>::values::type await_any(Initiation&& init, const Token& co, InitArgs&&... iargs) {
   using signature = await_signature<Args...>;
-  frame_base& f = co.frame();
-  f.check_running_here("await");
+  frame_base& f = co.running_frame("await");
   const unsigned seq = f.prepare_await();
   await_state<Args...> state;
   auto args = std::forward_as_tuple(std::forward<InitArgs>(iargs)...);

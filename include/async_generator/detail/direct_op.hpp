@@ -13,12 +13,11 @@
 namespace async_generator {
 namespace detail {
 
-// The operation `kind` on `gen`, from the body of `consumer`; returns what it yields (for anext,
-// asend and athrow), raises how it failed.
+// The operation `kind` on `gen`, from the body of `consumer` (running: context::running_frame);
+// returns what it yields (for anext, asend and athrow), raises how it failed.
 template <class Y, class S, bool WithValue>
 ASYNC_GENERATOR_ALWAYS_INLINE typename std::conditional<WithValue, Y, void>::type run_direct(
     frame_base& gen, frame_base& consumer, op_kind kind, value_t<S>& sent, std::exception_ptr&& thrown) {
-  consumer.check_running_here("await");
   value_t<Y> value{};
   waiter w(kind, waiter_target::fiber, WithValue ? &value : nullptr, &sent, consumer.cancel());
   w.consumer = &consumer;

@@ -37,6 +37,16 @@ struct untyped_close_handler {
   executor_type executor;
 };
 
+// What a body's context knows of its generator: enough to tell, without reading the frame (the
+// context may outlive it), whether the code using it runs on that generator's stack: the stack's
+// bounds, and the generator's serial, which the stack's top word holds while it owns the stack.
+struct body_identity {
+  frame_base* frame;
+  const char* stack_lo;
+  const char* stack_hi;
+  unsigned long long serial;
+};
+
 class frame_base {
  public:
   frame_base(asio::any_io_executor ex, stack_options stack, compat::asio_build = {}, compat::fiber_build = {});
@@ -127,7 +137,10 @@ class frame_base {
   void start_op(waiter* op, std::exception_ptr thrown);
 
   // --- the body's side -----------------------------------------------------------------------
-  void check_running_here(const char* what) const;
+  body_identity identity() noexcept { return body_identity{this, stack_lo_, stack_hi_, serial_}; }
+  // The generator of `id`, when the caller is its running body (on its stack, not inside an await);
+  // throws misuse_error naming `what` otherwise, the frame read only once it is known to be alive.
+  static frame_base& running_body(const body_identity& id, const char* what);
   void check_yield_allowed();
   // Where the value of a yield goes (a value_t<Y>), or null when nobody takes it.
   void* value_slot() const noexcept;
@@ -179,7 +192,7 @@ class frame_base {
   void outcome(std::exception_ptr error, bool generator_exit_escaped, bool swallowed_unwind);
   // The cold paths of the inline ones, out of line: the body's frame stays small, which is what an
   // aclose's unwinding of it costs, and lets the compiler inline the body into run_body.
-  [[noreturn]] void refuse_context(const char* what) const;
+  [[noreturn]] static void refuse_context(const char* what);
   void yield_while_closing();
   [[noreturn]] void raise_thrown();
   // Unwinds the body from a suspension point: throws an unwind_signal, or abandons the body when it

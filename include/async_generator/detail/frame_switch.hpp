@@ -103,10 +103,14 @@ ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
   return ns;
 }
 
-ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::check_running_here(const char* what) const {
+ASYNC_GENERATOR_ALWAYS_INLINE frame_base& frame_base::running_body(const body_identity& id, const char* what) {
   char probe = 0;
   const char* here = &probe;
-  if (state_ != frame_state::running || awaiting_ || here < stack_lo_ || here >= stack_hi_) refuse_context(what);
+  // On a stack within those bounds, which holds this generator's serial: the generator is alive.
+  if (here < id.stack_lo || here >= id.stack_hi || stack_owner_serial(id.stack_hi) != id.serial) refuse_context(what);
+  frame_base& f = *id.frame;
+  if (f.state_ != frame_state::running || f.awaiting_) refuse_context(what);
+  return f;
 }
 
 // A body yielding (by yield_, or by yield_from_ passing on its delegate's first value) while it is

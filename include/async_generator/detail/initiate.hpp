@@ -87,10 +87,11 @@ class op_initiation {
   ASYNC_GENERATOR_ALWAYS_INLINE direct_result direct(const Token& co, op_kind kind, value_t<S> sent, std::exception_ptr thrown) const {
     if (frame_ == nullptr) throw empty_generator_error();
     check_context_alive(*frame_, kind);
-    if (!frame_->shares_executor_with(co.frame())) {
+    frame_base& consumer = co.running_frame("await");
+    if (!frame_->shares_executor_with(consumer)) {
       return await_via(co, kind, std::move(sent), std::move(thrown), static_cast<signature*>(nullptr));
     }
-    return run_direct<Y, S, WithValue>(*frame_, co.frame(), kind, sent, std::move(thrown));
+    return run_direct<Y, S, WithValue>(*frame_, consumer, kind, sent, std::move(thrown));
   }
 
 #if ASYNC_GENERATOR_HAS_FIBER_SPAWN

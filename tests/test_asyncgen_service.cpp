@@ -139,25 +139,32 @@ TEST_CASE("shutdown_asyncgens closes 1000 live generators concurrently, reportin
   CHECK(lifetime::live() == 0);
 }
 
-TEST_CASE("a body that swallows every exception is finalized by its scheduled close, then abandoned, both reported") {
+namespace {
+// A generator that swallows every exception, suspended at its first yield, with what reports it.
+struct swallowing_generator {
   asio::io_context io;
-  handler_log reports(io);
+  handler_log reports{io};
   unraisable_log log;
   int swallowed = 0;
   int destroyed = 0;
-  auto g = swallowing_everything(io, swallowed, destroyed);
-  CHECK(anext(io, g).value == 0);
-  g = {};  // its aclose is scheduled, and fails
-  io.restart();
-  io.run();
-  CHECK(swallowed == 1);
-  REQUIRE(reports.errors.size() == 1);
-  CHECK(reports.errors[0].message.rfind(close_error_prefix, 0) == 0);
-  CHECK(message_of<ag::runtime_error>(reports.errors[0].exception) == "async generator ignored GeneratorExit");
-  reports.errors.clear();  // its last reference: it is closed again at once, synchronously
-  CHECK(swallowed == 3);
-  CHECK(destroyed == 0);
-  CHECK(log.entries ==
+  ag::async_generator<int> g = swallowing_everything(io, swallowed, destroyed);
+  swallowing_generator() { CHECK(anext(io, g).value == 0); }
+};
+}  // namespace
+
+TEST_CASE("a body that swallows every exception is finalized by its scheduled close, then abandoned, both reported") {
+  swallowing_generator s;
+  s.g = {};  // its aclose is scheduled, and fails
+  s.io.restart();
+  s.io.run();
+  CHECK(s.swallowed == 1);
+  REQUIRE(s.reports.errors.size() == 1);
+  CHECK(s.reports.errors[0].message.rfind(close_error_prefix, 0) == 0);
+  CHECK(message_of<ag::runtime_error>(s.reports.errors[0].exception) == "async generator ignored GeneratorExit");
+  s.reports.errors.clear();  // its last reference: it is closed again at once, synchronously
+  CHECK(s.swallowed == 3);
+  CHECK(s.destroyed == 0);
+  CHECK(s.log.entries ==
         std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit",
                                  "async_generator::misuse_error: async generator body swallowed the library's stack "
                                  "unwinding (a catch (...) that does not rethrow) and suspended again; its stack was "
@@ -165,28 +172,22 @@ TEST_CASE("a body that swallows every exception is finalized by its scheduled cl
 }
 
 TEST_CASE("shutdown_asyncgens completes for a body that swallows every exception, its close error reported") {
-  asio::io_context io;
-  handler_log reports(io);
-  unraisable_log log;
-  int swallowed = 0;
-  int destroyed = 0;
-  auto g = swallowing_everything(io, swallowed, destroyed);
-  CHECK(anext(io, g).value == 0);
+  swallowing_generator s;
   bool done = false;
   std::exception_ptr error;
-  ag::shutdown_asyncgens(io, [&](std::exception_ptr e) {
+  ag::shutdown_asyncgens(s.io, [&](std::exception_ptr e) {
     error = e;
     done = true;
   });
-  drive(io, done);
+  drive(s.io, done);
   CHECK_FALSE(error);
-  REQUIRE(reports.errors.size() == 1);
-  CHECK(message_of<ag::runtime_error>(reports.errors[0].exception) == "async generator ignored GeneratorExit");
-  reports.errors.clear();
-  g = {};
-  CHECK(swallowed == 3);
-  CHECK(destroyed == 0);
-  CHECK(log.entries.size() == 2);
+  REQUIRE(s.reports.errors.size() == 1);
+  CHECK(message_of<ag::runtime_error>(s.reports.errors[0].exception) == "async generator ignored GeneratorExit");
+  s.reports.errors.clear();
+  s.g = {};
+  CHECK(s.swallowed == 3);
+  CHECK(s.destroyed == 0);
+  CHECK(s.log.entries.size() == 2);
 }
 
 TEST_CASE("shutdown_asyncgens with no live generator completes outside the initiating function") {

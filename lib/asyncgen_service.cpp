@@ -71,7 +71,7 @@ bool registry_state::add(frame_base* f) {
     if (head_ != nullptr) head_->registry_prev_ = f;
     head_ = f;
     f->in_registry_ = true;
-    warn = shutdown_called_;
+    warn = shutdown_called_ && f->bookkept_;
   }
   if (warn) {
     report(asyncgen_error{"asynchronous generator " + f->description() + " was scheduled after shutdown_asyncgens() call",
@@ -94,12 +94,13 @@ void registry_state::unlink(frame_base* f) noexcept {
 
 bool registry_state::adopt_dropped(frame_base* f) noexcept {
   std::unique_lock<std::mutex> lock(mutex_);
+  unlink(f);
   if (context_gone_) {
     f->context_gone_ = true;
     return false;
   }
-  unlink(f);
-  if (f->state_ != frame_state::suspended || f->closed_ || policy_ != static_cast<int>(drop_policy::schedule_aclose)) {
+  if (!f->bookkept_ || f->state_ != frame_state::suspended || f->closed_ ||
+      policy_ != static_cast<int>(drop_policy::schedule_aclose)) {
     return false;
   }
   ++drop_closes_pending_;
@@ -118,10 +119,11 @@ std::vector<generator_ref> registry_state::take_all_for_shutdown() {
   std::vector<generator_ref> live;
   std::lock_guard<std::mutex> lock(mutex_);
   shutdown_called_ = true;
-  while (frame_base* f = head_) {
+  for (frame_base* f = head_; f != nullptr; f = f->registry_next_) {
+    if (!f->bookkept_ || f->shutdown_taken_) continue;
+    f->shutdown_taken_ = true;
     // One whose count reached zero is being dropped right now: it closes itself.
     if (f->try_add_ref()) live.emplace_back(frame_ptr<frame_base>(f, false));
-    unlink(f);
   }
   return live;
 }
@@ -144,11 +146,21 @@ void registry_state::drop_close_finished() noexcept {
 }
 
 void registry_state::shutdown() noexcept {
-  std::lock_guard<std::mutex> lock(mutex_);
-  context_gone_ = true;
-  while (frame_base* f = head_) {
-    f->context_gone_ = true;
-    unlink(f);
+  for (;;) {
+    frame_base* f;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      context_gone_ = true;
+      f = head_;
+      if (f == nullptr) return;
+      unlink(f);
+      f->context_gone_ = true;
+      // One whose count reached zero is being dropped right now: its drop tears it down.
+      if (!f->try_add_ref()) continue;
+    }
+    // Outside the lock: the body's destructors may drop other generators.
+    f->tear_down();
+    f->release();
   }
 }
 

@@ -46,22 +46,42 @@ void frame_base::destroy() noexcept {
     std::shared_ptr<registry_state> registry = std::move(registry_);
     if (registry->adopt_dropped(this)) return;
   }
-  // A suspended generator is closed here, with this stack as the close's waiter.
-  waiter closing(op_kind::aclose, waiter_target::native, nullptr, nullptr, nullptr);
-  if (state_ == frame_state::suspended) {
+  if (state_ == frame_state::suspended && !context_gone_) {
+    // PEP 525 without a finalizer: close synchronously, right here, with this stack as the close's waiter.
+    waiter closing(op_kind::aclose, waiter_target::native, nullptr, nullptr, nullptr);
     install(closing, this);
     state_ = frame_state::running;
-    if (context_gone_) {
-      // Its execution context was destroyed: unwind the stack, but run nothing that would use it.
-      unwinding_ = true;
-    } else {
-      // PEP 525 without a finalizer: close synchronously, right here.
-      mode_ = resume_mode::close_sync;
-      kind_ = op_kind::aclose;
+    mode_ = resume_mode::close_sync;
+    kind_ = op_kind::aclose;
+    resume_here();
+    if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
+  } else {
+    // Its context is gone, or it was dropped mid-operation (whatever held its await went away).
+    tear_down();
+  }
+  if (abandoned_ || live_unwind_signals_ != 0) {
+    next_kept_ = kept_frames.load(std::memory_order_relaxed);
+    while (!kept_frames.compare_exchange_weak(next_kept_, this, std::memory_order_release, std::memory_order_relaxed)) {
     }
+    return;
+  }
+  delete this;
+}
+
+void frame_base::tear_down() noexcept {
+  waiter unwinding(op_kind::aclose, waiter_target::native, nullptr, nullptr, nullptr);
+  waiter* pending = nullptr;
+  if (waiter_ != nullptr && waiter_->target == waiter_target::handler) {
+    pending = waiter_;
+    hand_over(*pending, unwinding);  // the unwound body's end completes nobody
+  }
+  if (state_ == frame_state::suspended) {
+    install(unwinding, this);
+    state_ = frame_state::running;
+    unwinding_ = true;
     resume_here();
   } else if (state_ == frame_state::running && self_.cont) {
-    // Abandoned mid-operation (its execution context went away): unwind without running awaits.
+    // Mid-operation (waiting in an await, or on a generator it consumes).
     unwinding_ = true;
     if (waiting_consumer() != nullptr) {
       waiter_ = nullptr;
@@ -71,18 +91,7 @@ void frame_base::destroy() noexcept {
     resume_here();
   }
   if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
-  if (waiter_ != nullptr && waiter_->target == waiter_target::handler) {
-    waiter* op = waiter_;
-    waiter_ = nullptr;
-    op->destroy();
-  }
-  if (abandoned_ || live_unwind_signals_ != 0) {
-    next_kept_ = kept_frames.load(std::memory_order_relaxed);
-    while (!kept_frames.compare_exchange_weak(next_kept_, this, std::memory_order_release, std::memory_order_relaxed)) {
-    }
-    return;
-  }
-  delete this;
+  if (pending != nullptr) pending->destroy();
 }
 
 }  // namespace detail

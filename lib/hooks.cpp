@@ -30,13 +30,12 @@ namespace detail {
 void frame_base::capture_hooks() {
   hooks_captured_ = true;
   const asyncgen_hooks& hooks = thread_hooks();
-  if (hooks.finalizer) {
-    finalizer_.reset(new asyncgen_hook(hooks.finalizer));
-  } else {
-    // No finalizer of the thread's own: the context's bookkeeping stands in (asyncio's hooks).
-    std::shared_ptr<registry_state> registry = registry_of(asio::query(ex_, asio::execution::context));
-    if (registry->add(this)) registry_ = std::move(registry);
-  }
+  if (hooks.finalizer) finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+  // Every started generator is in its context's record, which tears it down when the context goes;
+  // without a finalizer of the thread's own, the context's bookkeeping stands in (asyncio's hooks).
+  bookkept_ = !finalizer_;
+  std::shared_ptr<registry_state> registry = registry_of(asio::query(ex_, asio::execution::context));
+  if (registry->add(this)) registry_ = std::move(registry);
   if (!hooks.firstiter) return;
   asyncgen_hook firstiter = hooks.firstiter;  // the hook may replace the hooks
   try {

@@ -12,6 +12,7 @@ import sys
 RATIOS = [
     ("anext from fiber code / raw fiber round trip", "bench anext_fiber", "bench raw_fiber", 2.0),
     ("anext from asio::spawn / spawn post(yield) round trip", "bench anext_spawn", "bench spawn_post", 1.15),
+    ("a body's await of asio::post / spawn post(yield) round trip", "bench await_post", "bench spawn_post", 1.3),
     ("anext via callbacks / one post hop", "bench anext_callback", "bench post_hop", 3.0),
     ("anext via plain callbacks (no continuation hint) / one post hop", "bench anext_callback_plain",
      "bench post_hop", 3.0),

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -252,7 +253,7 @@ TEST_CASE("a finalizer hook of the thread takes the place of the context's sched
   CHECK(unraisable.entries == std::vector<std::string>{"RuntimeError: async generator ignored GeneratorExit"});
 }
 
-TEST_CASE("an io_context destroyed under 100 live generators frees every one without running an await") {
+TEST_CASE("an io_context destroyed under 100 live generators unwinds every one then, without running an await") {
   int cleanups = 0, awaits_run = 0, resumed_after_await = 0;
   // Suspended at a yield; its cleanup awaits (a post: it needs no I/O object of the dead context).
   auto suspended = [&](asio::io_context& io) {
@@ -288,20 +289,123 @@ TEST_CASE("an io_context destroyed under 100 live generators frees every one wit
       }));
       live.back().anext([](std::exception_ptr, int) {});
     }
-    io.run_for(std::chrono::milliseconds(20));
+    io.poll();  // every one started; the timers are not due
     CHECK(lifetime::live() == 100);
     for (int i = 0; i < 10; ++i) survivors.push_back(std::move(live[i]));  // outlive the context
     live.erase(live.begin() + 20, live.begin() + 30);  // dropped: their close is scheduled, never run
     CHECK(lifetime::live() == 100);
     live.clear();  // the rest: dropped before the context, same
   }
-  CHECK(lifetime::live() == 10);  // the survivors are alive, their context gone
-  survivors.clear();
-  CHECK(lifetime::live() == 0);
+  CHECK(lifetime::live() == 0);  // the survivors too: unwound when their context went
   CHECK(cleanups == 50);  // their stacks were unwound...
   CHECK(awaits_run == 0);  // ...without running an await
   CHECK(resumed_after_await == 0);
+  survivors.clear();  // nothing left to run
+  CHECK(cleanups == 50);
 }
+
+namespace {
+// Started, then waiting on a timer of its own context for an hour before its second item.
+ag::async_generator<int> waiting_on_own_timer(asio::io_context& io) {
+  return ag::make_async_generator<int>(io, [](ag::context<int> co) {
+    lifetime alive;
+    ag::yield_(co, 1);
+    asio::steady_timer timer(co.get_executor(), std::chrono::hours(1));
+    timer.async_wait(co);
+    ag::yield_(co, 2);
+  });
+}
+}  // namespace
+
+TEST_CASE("an io_context destroyed under a generator with a pending anext unwinds it then and destroys the handler uncalled") {
+  // Whichever of the timer's services and the context's record of generators Asio shuts down first.
+  for (bool timer_service_first : {false, true}) {
+    CAPTURE(timer_service_first);
+    auto token = std::make_shared<int>(0);
+    bool called = false;
+    ag::async_generator<int> g;  // declared before its io_context: it outlives it
+    {
+      auto io = std::make_unique<asio::io_context>();
+      if (timer_service_first) asio::steady_timer made_first(*io);
+      g = waiting_on_own_timer(*io);
+      g.anext([&](std::exception_ptr, int) { g.anext([&called, token](std::exception_ptr, int) { called = true; }); });
+      io->poll();
+      CHECK(lifetime::live() == 1);
+      CHECK(token.use_count() == 2);
+    }
+    CHECK(lifetime::live() == 0);   // its body, timer included, unwound while the context's services were there
+    CHECK(token.use_count() == 1);  // the pending anext's handler destroyed...
+    CHECK_FALSE(called);            // ...without being called, as Asio does with its own operations
+    CHECK_THROWS_WITH_AS(g.anext([](std::exception_ptr, int) {}),
+                         "anext: the generator's execution context was destroyed", ag::misuse_error);
+    g = {};
+  }
+}
+
+TEST_CASE("a thread waiting on anext(asio::use_future) gets broken_promise when the generator's io_context is destroyed") {
+  ag::async_generator<int> g;
+  std::thread waiting;
+  std::future_errc code{};
+  bool got_value = false;
+  {
+    asio::io_context io;
+    g = waiting_on_own_timer(io);
+    CHECK(anext(io, g).value == 1);
+    std::future<int> item = g.anext(asio::use_future);
+    io.poll();  // the body waits on its timer
+    waiting = std::thread([&, item = std::move(item)]() mutable {
+      try {
+        item.get();
+        got_value = true;
+      } catch (const std::future_error& e) {
+        code = static_cast<std::future_errc>(e.code().value());
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  waiting.join();
+  CHECK_FALSE(got_value);
+  CHECK(code == std::future_errc::broken_promise);
+  CHECK(lifetime::live() == 0);
+}
+
+#if ASYNC_GENERATOR_HAS_FIBER_SPAWN
+TEST_CASE("an asio::spawn consumer on another io_context is unwound, not left waiting, when its generator's io_context is destroyed") {
+  asio::io_context consumer_io;
+  bool resumed = false;
+  int consumer_alive = 0;
+  ag::async_generator<int> g;
+  {
+    asio::io_context io;
+    g = waiting_on_own_timer(io);
+    asio::spawn(
+        consumer_io,
+        [&](asio::yield_context yield) {
+          struct alive_while {
+            int& n;
+            ~alive_while() { --n; }
+          } guard{++consumer_alive};
+          g.anext(yield);
+          g.anext(yield);  // its body waits on its timer
+          resumed = true;
+        },
+        asio::detached);
+    for (int i = 0; i < 10; ++i) {  // a context out of work stops: restart each
+      consumer_io.restart();
+      consumer_io.poll();
+      io.restart();
+      io.poll();
+    }
+    CHECK(consumer_alive == 1);
+    CHECK(lifetime::live() == 1);
+  }
+  consumer_io.restart();
+  consumer_io.run();  // returns: its handler gone, Asio unwinds the coroutine
+  CHECK(consumer_alive == 0);
+  CHECK_FALSE(resumed);
+  CHECK(lifetime::live() == 0);
+}
+#endif
 
 TEST_CASE("an operation on a started generator whose io_context was destroyed throws misuse_error at once") {
   std::vector<ag::async_generator<int>> survivors;

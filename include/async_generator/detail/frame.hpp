@@ -182,6 +182,9 @@ class frame_base {
   // lifetime
   void destroy() noexcept;
   void drop_now() noexcept;
+  // Its execution context is gone: unwinds a started, unfinished body without running anything on
+  // the context, and destroys the pending operation's handler without calling it, as Asio does.
+  void tear_down() noexcept;
   void capture_hooks();
   // Calls the captured finalizer of a dropped generator that started and has not finished, which
   // then owns it; false when there is nothing to call.
@@ -254,11 +257,14 @@ class frame_base {
   bool drop_deferred_ = false;  // the last handle was dropped while pinned
   bool context_gone_ = false;
   std::unique_ptr<std::function<void(generator_ref)>> finalizer_;  // captured, until called
-  // The context's record of its live generators (asyncgen_service.hpp), when this one is in it.
+  // The context's record of its started generators (asyncgen_service.hpp), which tears them down
+  // when the context goes.
   std::shared_ptr<registry_state> registry_;
   frame_base* registry_prev_ = nullptr;
   frame_base* registry_next_ = nullptr;
   bool in_registry_ = false;
+  bool bookkept_ = false;       // no finalizer of its own: the context closes it when dropped, and at shutdown_asyncgens
+  bool shutdown_taken_ = false;  // a shutdown_asyncgens has closed it
   cancel_state cancel_state_;
 };
 

@@ -22,7 +22,7 @@ class frame_base;
 
 class registry_state : public std::enable_shared_from_this<registry_state> {
  public:
-  // Tracks `f`, which has just captured no finalizer hook; false when the context is gone.
+  // Tracks `f`, which has just started; false when the context is gone.
   bool add(frame_base* f);
   // What to do with `f`, dropped: schedule its aclose (true; it stays alive until then), or close
   // it here as usual (false; it is marked when its context is gone).
@@ -31,7 +31,8 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
   // Calls `done` once no close scheduled by a drop is pending (false, without calling it: none is).
   bool wait_for_drop_closes(std::function<void()> done);
   void drop_close_finished() noexcept;
-  void shutdown() noexcept;  // the context is being destroyed
+  // The context is being destroyed: tears down every generator of the record (frame_base::tear_down).
+  void shutdown() noexcept;
 
   void report(const asyncgen_error& error) noexcept;
   void report_close_error(const generator_ref& g, std::exception_ptr e) noexcept;

@@ -21,8 +21,9 @@ inline double ns_per_item(clock_type::time_point t0, clock_type::time_point t1) 
 }
 
 // Each file its own copy (internal linkage): one shared inline function would be compiled in
-// either file, inlined as that file's other uses decide, and the linker would keep either.
-static ag::async_generator<long> counter(asio::io_context& io, long n) {
+// either file, inlined as that file's other uses decide, and the linker would keep either. Not every
+// file uses it.
+__attribute__((unused)) static ag::async_generator<long> counter(asio::io_context& io, long n) {
   return ag::make_async_generator<long>(io, [n](ag::context<long> co) {
     for (long i = 0; i < n; ++i) ag::yield_(co, i);
   });
@@ -42,6 +43,11 @@ double yield_from_awaitable(int depth);
 #endif
 double yield_from_build_per_level(int depth);
 double yield_from_close_per_level(int depth);
+
+// await.cpp: a generator body awaiting an Asio operation, asio::post(co), in ns per await. In a file
+// of its own for the same reason: the await's completion machinery does not spend the inlining the
+// other cases' switches get.
+double await_post();
 
 }  // namespace bench
 

@@ -407,6 +407,67 @@ TEST_CASE("an asio::spawn consumer on another io_context is unwound, not left wa
 }
 #endif
 
+TEST_CASE("a body awaiting a timer of another, running io_context is unwound when its own is destroyed, and the completion dropped") {
+  asio::io_context other;  // goes on running on its thread throughout
+  auto work = asio::make_work_guard(other);
+  std::thread runner([&] { other.run(); });
+  // Not the body's: unwinding the body does not cancel it, so it completes after the context is gone.
+  asio::steady_timer timer(other, std::chrono::milliseconds(20));
+  std::promise<void> fired;
+  asio::steady_timer later(other, std::chrono::milliseconds(40));
+  later.async_wait([&](ag::error_code) { fired.set_value(); });
+  bool resumed = false;
+  ag::async_generator<int> g;  // declared before its io_context: it outlives it
+  {
+    auto io = std::make_unique<asio::io_context>();
+    g = ag::make_async_generator<int>(*io, [&](ag::context<int> co) {
+      lifetime alive;
+      ag::yield_(co, 1);
+      timer.async_wait(co);
+      resumed = true;
+      ag::yield_(co, 2);
+    });
+    CHECK(anext(*io, g).value == 1);
+    g.anext([](std::exception_ptr, int) {});
+    io->poll();  // the body waits on the other context's timer
+    CHECK(lifetime::live() == 1);
+  }
+  CHECK(lifetime::live() == 0);
+  fired.get_future().wait();  // the other context has run past the timer's completion
+  CHECK_FALSE(resumed);
+  g = {};
+  work.reset();
+  runner.join();
+}
+
+TEST_CASE("a timer of another io_context that completes while the generator's own is being destroyed does not resume the body") {
+  // The completion races the destruction: run by poll, posted before the destruction and destroyed
+  // by it uncalled, or dropped after it.
+  for (int round = 0; round < 50; ++round) {
+    asio::io_context other;
+    auto work = asio::make_work_guard(other);
+    std::thread runner([&] { other.run(); });
+    asio::steady_timer timer(other, std::chrono::microseconds(round * 20));
+    bool polled = false, resumed_after_poll = false;
+    {
+      auto io = std::make_unique<asio::io_context>();
+      auto g = ag::make_async_generator<int>(*io, [&](ag::context<int> co) {
+        timer.async_wait(co);
+        resumed_after_poll = polled;
+        ag::yield_(co, 1);
+      });
+      g.anext([](std::exception_ptr, int) {});
+      io->poll();
+      polled = true;
+      std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(1000 - round * 20));
+    work.reset();
+    runner.join();
+    CHECK_FALSE(resumed_after_poll);
+  }
+}
+
 TEST_CASE("an operation on a started generator whose io_context was destroyed throws misuse_error at once") {
   std::vector<ag::async_generator<int>> survivors;
   {

@@ -205,6 +205,21 @@ TEST_CASE("an await completing on another thread's io_context resumes the body o
   CHECK(resumed_on == std::this_thread::get_id());
 }
 
+TEST_CASE("an await completing on another thread's io_context resumes a body on a strand inside its strand") {
+  io_thread other;
+  asio::io_context io;
+  auto strand = asio::make_strand(io);
+  bool on_strand = false;
+  auto g = ag::make_async_generator<int>(strand, [&](ag::context<int> co) {
+    asio::steady_timer timer(other.io, milliseconds(1));
+    timer.async_wait(co);
+    on_strand = strand.running_in_this_thread();
+    ag::yield_(co, 1);
+  });
+  CHECK(anext(io, g).value == 1);
+  CHECK(on_strand);
+}
+
 TEST_CASE("a body consuming a generator of another executor through co gets its values and its errors") {
   asio::io_context io;
   auto strand = asio::make_strand(io);

@@ -16,9 +16,11 @@
 #include <asio/defer.hpp>
 #include <asio/detail/handler_cont_helpers.hpp>
 #include <asio/detail/recycling_allocator.hpp>
+#include <asio/detail/thread_context.hpp>
 #include <asio/dispatch.hpp>
 #include <asio/error.hpp>
 #include <asio/error_code.hpp>
+#include <asio/execution/blocking.hpp>
 #include <asio/execution/context.hpp>
 #include <asio/execution/outstanding_work.hpp>
 #include <asio/execution_context.hpp>
@@ -46,8 +48,10 @@
 #include <boost/asio/defer.hpp>
 #include <boost/asio/detail/handler_cont_helpers.hpp>
 #include <boost/asio/detail/recycling_allocator.hpp>
+#include <boost/asio/detail/thread_context.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/error.hpp>
+#include <boost/asio/execution/blocking.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/execution_context.hpp>
@@ -103,6 +107,20 @@ inline const asio::io_context::executor_type* io_executor_of(const asio::any_io_
 #else
   return ex && ex.target_type() == typeid(io_executor) ? ex.target<io_executor>() : nullptr;
 #endif
+}
+
+// Names the threads that run an io_context by its scheduler's address, which Asio keeps on each
+// such thread's call stack: asking whether this thread is one of them then reads only this thread's
+// own records, so it can be asked after the context is gone (running_in_this_thread reads the context).
+using thread_key = const asio::detail::thread_context*;
+inline thread_key thread_key_of(const asio::io_context::executor_type& ex) noexcept {
+  asio::io_context& io = asio::query(ex, asio::execution::context);
+  return &asio::use_service<asio::detail::io_context_impl>(io);
+}
+inline bool runs_here(thread_key key) noexcept {
+  return key != nullptr &&
+         asio::detail::call_stack<asio::detail::thread_context, asio::detail::thread_info_base>::contains(
+             const_cast<asio::detail::thread_context*>(key)) != nullptr;
 }
 
 // Asio's own operations allocate through a thread-local recycling cache when the handler has no

@@ -7,6 +7,7 @@
 #include <async_generator/compat/config.hpp>
 #include <async_generator/compat/cancellation.hpp>
 #include <async_generator/detail/frame_switch.hpp>
+#include <async_generator/detail/guarded_executor.hpp>
 
 #include <atomic>
 #include <exception>
@@ -87,12 +88,18 @@ struct await_state {
 template <class... Args>
 class await_handler {
  public:
-  using executor_type = asio::any_io_executor;
+  // The generator's, guarded: the awaited operation may outlive the generator's context.
+  using executor_type = guarded_executor;
 
   await_handler(frame_base* f, await_state<Args...>* state, unsigned seq) noexcept
-      : frame_(f), root_(outer_root(f)), state_(state), seq_(seq), cancel_(f->cancel()) {}
+      : frame_(f),
+        root_(outer_root(f)),
+        state_(state),
+        seq_(seq),
+        cancel_(f->cancel()),
+        thread_key_(f->io_executor() != nullptr ? compat::thread_key_of(*f->io_executor()) : nullptr) {}
 
-  executor_type get_executor() const noexcept { return frame_->executor(); }
+  executor_type get_executor() const noexcept { return guarded_executor(frame_->executor(), frame_->registry().get(), thread_key_); }
 
   // Connected while the generator's operation can be cancelled: a request reaches this await.
   using cancellation_slot_type = compat::cancellation_slot;
@@ -120,6 +127,7 @@ class await_handler {
   await_state<Args...>* state_;
   unsigned seq_;
   cancel_state* cancel_;
+  compat::thread_key thread_key_;
 };
 
 template <class Initiation, class ArgsTuple, class... Args>

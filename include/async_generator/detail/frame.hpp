@@ -92,6 +92,8 @@ class frame_base {
   const asio::io_context::executor_type* io_executor() const noexcept { return io_ex_; }
   // Its execution context was destroyed: nothing may run on it.
   bool context_gone() const noexcept { return context_gone_; }
+  // The context's record of generators (null before it started).
+  const std::shared_ptr<registry_state>& registry() const noexcept { return registry_; }
   // The cancellation state of the cancellable operations started on this generator.
   cancel_state& own_cancel_state() noexcept { return cancel_state_; }
   // Whether this frame's fiber may switch directly with `consumer`'s (same executor); cached per peer.

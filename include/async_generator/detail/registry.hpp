@@ -6,6 +6,7 @@
 #include <async_generator/compat/asio.hpp>
 #include <async_generator/hooks.hpp>
 
+#include <atomic>
 #include <cstddef>
 #include <exception>
 #include <functional>
@@ -34,6 +35,19 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
   // The context is being destroyed: tears down every generator of the record (frame_base::tear_down).
   void shutdown() noexcept;
 
+  // Runs `use` under the record's lock while the context is there: false, without running it, once
+  // the context is gone. What `use` does must not run code of the context's.
+  template <class Use>
+  bool while_alive(Use&& use) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (context_gone_) return false;
+    use();
+    return true;
+  }
+
+  // The context is gone (its shutdown has begun).
+  bool gone() const noexcept { return context_gone_.load(std::memory_order_acquire); }
+
   void report(const asyncgen_error& error) noexcept;
   void report_close_error(const generator_ref& g, std::exception_ptr e) noexcept;
 
@@ -47,7 +61,7 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
 
   std::mutex mutex_;
   frame_base* head_ = nullptr;
-  bool context_gone_ = false;
+  std::atomic<bool> context_gone_{false};  // written under mutex_; read without it by gone()
   bool shutdown_called_ = false;
   int policy_ = 0;  // a drop_policy
   std::size_t drop_closes_pending_ = 0;

@@ -342,6 +342,29 @@ TEST_CASE("an io_context destroyed under a generator with a pending anext unwind
   }
 }
 
+TEST_CASE("a generator suspended at a yield holding a timer of its own io_context is unwound before that context's services go") {
+  bool timer_cancelled = false;
+  ag::async_generator<int> g;  // declared before its io_context: it outlives it
+  {
+    asio::io_context io;
+    g = ag::make_async_generator<int>(io, [&](ag::context<int> co) {
+      lifetime alive;
+      asio::steady_timer timer(co.get_executor(), std::chrono::hours(1));
+      timer.async_wait([&](ag::error_code ec) { timer_cancelled = ec == asio::error::operation_aborted; });
+      ag::yield_(co, 1);
+      ag::yield_(co, 2);
+    });
+    int first = 0;
+    g.anext([&](std::exception_ptr, int v) { first = v; });
+    io.poll();  // not run: the timer's wait keeps the context busy for an hour
+    CHECK(first == 1);
+    CHECK(lifetime::live() == 1);
+  }
+  CHECK(lifetime::live() == 0);    // the timer was destroyed while its service was there...
+  CHECK_FALSE(timer_cancelled);    // ...and its handler destroyed with the context, uncalled
+  g = {};
+}
+
 TEST_CASE("a thread waiting on anext(asio::use_future) gets broken_promise when the generator's io_context is destroyed") {
   ag::async_generator<int> g;
   std::thread waiting;

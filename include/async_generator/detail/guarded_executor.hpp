@@ -153,17 +153,20 @@ class guarded_executor {
   // another (a strand) owns is leaked, its destructor reaching into the freed context as well.
   void release() noexcept {
     if (!tracked_ || guard_ == nullptr || here()) {
-      ex_.~any_io_executor();
+      ex_.~inner_executor();
     } else {
       release_from_elsewhere();
     }
   }
   ASYNC_GENERATOR_NOINLINE void release_from_elsewhere() noexcept {
-    guard_->while_alive([&] { ex_.~any_io_executor(); });
+    guard_->while_alive([&] { ex_.~inner_executor(); });
   }
 
+  // A name of its own for the destructor call: before Asio 1.20, any_io_executor is an alias of
+  // another class, whose destructor cannot be named through it unqualified.
+  using inner_executor = asio::any_io_executor;
   union {
-    asio::any_io_executor ex_;
+    inner_executor ex_;
   };
   registry_state* guard_;
   std::shared_ptr<registry_state> owner_;  // set in a tracked copy: the record outlives it

@@ -92,13 +92,6 @@
 #define ASYNC_GENERATOR_ALWAYS_INLINE inline
 #endif
 
-// Slow paths kept out of their callers, so the hot path's inlining budget is not spent on them.
-#if defined(__GNUC__) || defined(__clang__)
-#define ASYNC_GENERATOR_NOINLINE __attribute__((noinline))
-#else
-#define ASYNC_GENERATOR_NOINLINE
-#endif
-
 // g++ 12 reports a moved-from std::optional holding a shared_ptr as maybe uninitialized
 // (a known false positive, GCC bug 105562 and kin) in code that moves work guards around.
 #if defined(__GNUC__) && !defined(__clang__)

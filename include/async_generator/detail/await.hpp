@@ -92,14 +92,11 @@ class await_handler {
   using executor_type = guarded_executor;
 
   await_handler(frame_base* f, await_state<Args...>* state, unsigned seq) noexcept
-      : frame_(f),
-        root_(outer_root(f)),
-        state_(state),
-        seq_(seq),
-        cancel_(f->cancel()),
-        thread_key_(f->io_executor() != nullptr ? compat::thread_key_of(*f->io_executor()) : nullptr) {}
+      : frame_(f), root_(outer_root(f)), state_(state), seq_(seq), cancel_(f->cancel()) {}
 
-  executor_type get_executor() const noexcept { return guarded_executor(frame_->executor(), frame_->registry().get(), thread_key_); }
+  executor_type get_executor() const noexcept {
+    return guarded_executor(frame_->executor(), frame_->registry().get(), frame_->thread_key());
+  }
 
   // Connected while the generator's operation can be cancelled: a request reaches this await.
   using cancellation_slot_type = compat::cancellation_slot;
@@ -127,7 +124,6 @@ class await_handler {
   await_state<Args...>* state_;
   unsigned seq_;
   cancel_state* cancel_;
-  compat::thread_key thread_key_;
 };
 
 template <class Initiation, class ArgsTuple, class... Args>

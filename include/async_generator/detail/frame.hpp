@@ -90,6 +90,8 @@ class frame_base {
   // The io_context executor executor() wraps, if it wraps one: posts and "running here" checks on
   // it skip the type-erased executor.
   const asio::io_context::executor_type* io_executor() const noexcept { return io_ex_; }
+  // Names the threads that run its io_context (null when its executor is not an io_context's own).
+  compat::thread_key thread_key() const noexcept { return io_ex_ != nullptr ? compat::thread_key_of(*io_ex_) : nullptr; }
   // Its execution context was destroyed: nothing may run on it.
   bool context_gone() const noexcept { return context_gone_; }
   // The context's record of generators (null before it started).

@@ -6,7 +6,6 @@
 #define ASYNC_GENERATOR_DETAIL_GUARDED_EXECUTOR_HPP
 
 #include <async_generator/compat/asio.hpp>
-#include <async_generator/compat/config.hpp>
 #include <async_generator/detail/registry.hpp>
 
 #include <memory>
@@ -117,7 +116,7 @@ class guarded_executor {
   }
 
   template <class F>
-  ASYNC_GENERATOR_NOINLINE void post_from_elsewhere(F f) const {
+  void post_from_elsewhere(F f) const {
     if (guard_ == nullptr) {
       asio::require(ex_, asio::execution::blocking.never).execute(std::move(f));
       return;
@@ -142,7 +141,7 @@ class guarded_executor {
     }
   }
   template <class Make>
-  ASYNC_GENERATOR_NOINLINE void emplace_from_elsewhere(Make& make) noexcept {
+  void emplace_from_elsewhere(Make& make) noexcept {
     if (!guard_->while_alive([&] { new (&ex_) asio::any_io_executor(make()); })) {
       new (&ex_) asio::any_io_executor();
       tracked_ = false;
@@ -158,7 +157,7 @@ class guarded_executor {
       release_from_elsewhere();
     }
   }
-  ASYNC_GENERATOR_NOINLINE void release_from_elsewhere() noexcept {
+  void release_from_elsewhere() noexcept {
     guard_->while_alive([&] { ex_.~inner_executor(); });
   }
 

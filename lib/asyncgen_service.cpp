@@ -14,7 +14,8 @@ class asyncgen_registry final : public asio::execution_context::service {
  public:
   static asio::execution_context::id id;
   explicit asyncgen_registry(asio::execution_context& context)
-      : asio::execution_context::service(context), state(std::make_shared<registry_state>()) {}
+      : asio::execution_context::service(context),
+        state(std::make_shared<registry_state>(compat::made_for_one_thread(context))) {}
   void shutdown() override { state->shutdown(); }
   std::shared_ptr<registry_state> state;
 };
@@ -61,7 +62,7 @@ std::shared_ptr<registry_state> registry_of(asio::execution_context& context) {
   return asio::use_service<asyncgen_registry>(context).state;
 }
 
-bool registry_state::add(frame_base* f) {
+bool registry_state::add(frame_base* f) noexcept {
   bool warn = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -74,8 +75,12 @@ bool registry_state::add(frame_base* f) {
     warn = shutdown_called_ && f->bookkept_;
   }
   if (warn) {
-    report(asyncgen_error{"asynchronous generator " + f->description() + " was scheduled after shutdown_asyncgens() call",
-                          nullptr, generator_ref(frame_ptr<frame_base>(f))});
+    try {
+      report(asyncgen_error{"asynchronous generator " + f->description() + " was scheduled after shutdown_asyncgens() call",
+                            nullptr, generator_ref(frame_ptr<frame_base>(f))});
+    } catch (...) {
+      // The warning could not be put into words (memory is short): the generator is tracked all the same.
+    }
   }
   return true;
 }

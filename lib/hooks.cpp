@@ -3,6 +3,8 @@
 #include <async_generator/detail/registry.hpp>
 #include <async_generator/unraisable.hpp>
 
+#include <thread>
+
 namespace async_generator {
 namespace {
 
@@ -28,16 +30,32 @@ void set_asyncgen_hooks(keep_t, asyncgen_hook finalizer) { thread_hooks().finali
 namespace detail {
 
 void frame_base::capture_hooks() {
-  hooks_captured_ = true;
+  unsigned char state = hooks_uncaptured;
+  if (!hooks_.compare_exchange_strong(state, hooks_capturing, std::memory_order_acquire)) {
+    // First operations started at once from two threads: the other one captures its thread's hooks.
+    while (hooks_.load(std::memory_order_acquire) == hooks_capturing) std::this_thread::yield();
+    return;
+  }
   const asyncgen_hooks& hooks = thread_hooks();
-  if (hooks.finalizer) finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+  asyncgen_hook firstiter;
+  std::shared_ptr<registry_state> registry;
+  try {
+    firstiter = hooks.firstiter;  // the hook may replace the hooks
+    if (hooks.finalizer) finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+    registry = registry_of(asio::query(ex_, asio::execution::context));
+  } catch (...) {
+    finalizer_.reset();
+    hooks_.store(hooks_uncaptured, std::memory_order_release);
+    throw;
+  }
   // Every started generator is in its context's record, which tears it down when the context goes;
   // without a finalizer of the thread's own, the context's bookkeeping stands in (asyncio's hooks).
   bookkept_ = !finalizer_;
-  std::shared_ptr<registry_state> registry = registry_of(asio::query(ex_, asio::execution::context));
+  claims_shared_ = !registry->one_thread();
   if (registry->add(this)) registry_ = std::move(registry);
-  if (!hooks.firstiter) return;
-  asyncgen_hook firstiter = hooks.firstiter;  // the hook may replace the hooks
+  // Published before firstiter runs: the hook may start an operation on the generator itself.
+  hooks_.store(hooks_captured, std::memory_order_release);
+  if (!firstiter) return;
   try {
     firstiter(generator_ref(frame_ptr<frame_base>(this)));
   } catch (...) {

@@ -23,9 +23,8 @@ const char* running_message(op_kind kind) noexcept {
 
 }  // namespace
 
-bool frame_base::on_running_path(const frame_base* leaf) const noexcept {
-  const frame_base* entry = leaf->waiter_ != nullptr ? leaf->waiter_->entry : leaf;
-  for (const frame_base* f = this; f != nullptr; f = f->delegator_) {
+bool frame_base::on_running_path(const frame_base* entry) const noexcept {
+  for (const frame_base* f = this; f != nullptr; f = f->delegator_.load(std::memory_order_relaxed)) {
     if (f == entry) return true;
   }
   return false;
@@ -33,16 +32,42 @@ bool frame_base::on_running_path(const frame_base* leaf) const noexcept {
 
 bool frame_base::running() const noexcept {
   if (state_ == frame_state::running) return true;
-  return delegate_ != nullptr && leaf_->state_ == frame_state::running && on_running_path(leaf_);
+  if (delegate_ == nullptr) return false;
+  // The innermost runs an operation (it is claimed) that runs through this generator.
+  const frame_base* entry = leaf_.load(std::memory_order_acquire)->claim_.load(std::memory_order_acquire);
+  return entry != nullptr && on_running_path(entry);
+}
+
+frame_base* frame_base::refuse_running(waiter& w) {
+  w.error = std::make_exception_ptr(runtime_error(running_message(w.kind)));
+  return nullptr;
 }
 
 frame_base* frame_base::begin(waiter& w, std::exception_ptr thrown) {
-  const op_kind kind = w.kind;
-  if (kind == op_kind::athrow && !thrown) {
+  if (w.kind == op_kind::athrow && !thrown) {
     // In every state, as Python's athrow(None): refused, the generator left as it was.
     w.error = std::make_exception_ptr(type_error(errors::athrow_null));
     return nullptr;
   }
+  frame_base* holder;
+  if (!claim(this, holder)) return refuse_running(w);
+  return begin_claimed(w, std::move(thrown));
+}
+
+frame_base* frame_base::begin_claimed(waiter& w, std::exception_ptr thrown) {
+  frame_base* target;
+  try {
+    target = apply_rules(w, std::move(thrown));
+  } catch (...) {
+    claim_.store(nullptr, std::memory_order_release);
+    throw;
+  }
+  if (target == nullptr) claim_.store(nullptr, std::memory_order_release);
+  return target;
+}
+
+frame_base* frame_base::apply_rules(waiter& w, std::exception_ptr thrown) {
+  const op_kind kind = w.kind;
   if (closed_ && state_ == frame_state::suspended && !running()) {
     // Closed once already (it failed: the body yielded). As in CPython (ag_closed): a later aclose
     // is a no-op, a later athrow raises an empty StopAsyncIteration; anext and asend resume it.
@@ -53,25 +78,27 @@ frame_base* frame_base::begin(waiter& w, std::exception_ptr thrown) {
     }
   }
   if (delegate_ != nullptr && state_ == frame_state::suspended) {
-    frame_base* leaf = leaf_;
-    if (leaf->state_ == frame_state::running && on_running_path(leaf)) {
-      w.error = std::make_exception_ptr(runtime_error(running_message(kind)));
-      return nullptr;
+    frame_base* leaf = leaf_.load(std::memory_order_acquire);
+    frame_base* leaf_entry;
+    if (leaf->claim(this, leaf_entry)) {
+      if ((kind == op_kind::anext || kind == op_kind::asend) && leaf->state_ == frame_state::suspended) {
+        // What this generator's yield_from_ would do, minus the climb down and back up the chain.
+        state_ = frame_state::running;
+        leaf->mode_ = kind == op_kind::anext ? resume_mode::next : resume_mode::send;
+        leaf->kind_ = kind;
+        leaf->state_ = frame_state::running;
+        return install(w, leaf);
+      }
+      leaf->claim_.store(nullptr, std::memory_order_release);
+    } else if (on_running_path(leaf_entry)) {
+      return refuse_running(w);  // the innermost runs an operation started through this generator
     }
-    if ((kind == op_kind::anext || kind == op_kind::asend) && leaf->state_ == frame_state::suspended) {
-      // What this generator's yield_from_ would do, minus the climb down and back up the chain.
-      state_ = frame_state::running;
-      leaf->mode_ = kind == op_kind::anext ? resume_mode::next : resume_mode::send;
-      leaf->kind_ = kind;
-      leaf->state_ = frame_state::running;
-      return install(w, leaf);
-    }
-    // Anything else (athrow, aclose, a delegate that ended or runs on its own) is this body's to handle.
+    // Anything else (athrow, aclose, a delegate that ended or runs an operation of its own) is this
+    // body's to handle.
   }
   switch (state_) {
     case frame_state::running:
-      w.error = std::make_exception_ptr(runtime_error(running_message(kind)));
-      return nullptr;
+      return refuse_running(w);
     case frame_state::finished:
       if (kind == op_kind::anext || kind == op_kind::asend) w.error = std::make_exception_ptr(stop_async_iteration());
       return nullptr;

@@ -3,12 +3,15 @@
 #include "support.hpp"
 #include <async_generator/compat/asio_all.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -189,4 +192,176 @@ TEST_CASE("generators on an asio::thread_pool of 4 threads deliver every item on
   asio::thread_pool pool(4);
   stress(2000, [&](int) { return asio::any_io_executor(pool.get_executor()); }, pool.get_executor());
   pool.join();
+}
+
+namespace {
+
+// What several threads' overlapping operations on one generator delivered: every item exactly once
+// and each thread's items in order, every other outcome "already running" or the end.
+struct overlap_ledger {
+  std::mutex mutex;
+  std::vector<int> items;
+  int already_running = 0;
+  int ends = 0;
+  std::vector<std::string> unexpected;
+
+  // Records one outcome; false when it was the end of iteration.
+  bool record(std::exception_ptr e, int v, int& last) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!e) {
+      if (v <= last) unexpected.push_back("out of order: " + std::to_string(v) + " after " + std::to_string(last));
+      last = v;
+      items.push_back(v);
+      return true;
+    }
+    if (is_stop(e)) {
+      ++ends;
+      return false;
+    }
+    const std::string text = message_of<ag::runtime_error>(e);
+    if (text == "anext(): asynchronous generator is already running") {
+      ++already_running;
+    } else {
+      unexpected.push_back(text);
+    }
+    return true;
+  }
+  void check_each_once(int count) {
+    std::sort(items.begin(), items.end());
+    std::vector<int> all(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) all[static_cast<std::size_t>(i)] = i;
+    CHECK(items == all);
+    CHECK(unexpected == std::vector<std::string>{});
+  }
+};
+
+// Yields 0 .. count - 1; every third item after an executor hop, so that an operation spans one.
+ag::async_generator<int> counting(asio::io_context& io, int count) {
+  return ag::make_async_generator<int>(io, [count](ag::context<int> co) {
+    for (int i = 0; i < count; ++i) {
+      if (i % 3 == 0) asio::post(co);
+      ag::yield_(co, i);
+    }
+  });
+}
+
+// Runs `io` on two threads until `done` returns.
+template <class Done>
+void on_two_threads(asio::io_context& io, Done done) {
+  auto work = asio::make_work_guard(io);
+  std::thread a([&io] { io.run(); });
+  std::thread b([&io] { io.run(); });
+  done();
+  work.reset();
+  a.join();
+  b.join();
+}
+
+}  // namespace
+
+TEST_CASE("two threads looping anext(use_future) on one generator while its io_context runs on two others: "
+          "the loser of each overlap completes with 'already running', every item delivered once") {
+  constexpr int count = 20000;
+  asio::io_context io;
+  auto gen = counting(io, count);
+  overlap_ledger ledger;
+  on_two_threads(io, [&] {
+    auto consume = [&] {
+      int last = -1;
+      for (;;) {
+        std::future<int> f = gen.anext(asio::use_future);
+        int v = 0;
+        std::exception_ptr e;
+        try {
+          v = f.get();
+        } catch (...) {
+          e = std::current_exception();
+        }
+        if (!ledger.record(e, v, last)) return;
+      }
+    };
+    std::thread c1(consume);
+    std::thread c2(consume);
+    c1.join();
+    c2.join();
+  });
+  ledger.check_each_once(count);
+  CHECK(ledger.ends == 2);
+  MESSAGE("overlaps refused: " << ledger.already_running);
+}
+
+TEST_CASE("anext started by two handlers at once on an io_context run by two threads (no strand): "
+          "each round, one gets the next item and the other 'already running', or both get items in turn") {
+  constexpr int count = 100000;
+  asio::io_context io;
+  auto gen = counting(io, count);
+  overlap_ledger ledger;
+  std::atomic<int> ended{0};
+  // Two chains of handlers, each starting its next anext from the handler of its previous one,
+  // on whichever thread runs it: the two chains overlap all the time.
+  struct chain_of_anext {
+    ag::async_generator<int>& gen;
+    overlap_ledger& ledger;
+    std::atomic<int>& ended;
+    int last = -1;
+    void next() {
+      gen.anext([this](std::exception_ptr e, int v) {
+        if (ledger.record(e, v, last)) {
+          next();
+        } else {
+          ended.fetch_add(1);
+        }
+      });
+    }
+  };
+  chain_of_anext first{gen, ledger, ended}, second{gen, ledger, ended};
+  on_two_threads(io, [&] {
+    asio::post(io, [&] { first.next(); });
+    asio::post(io, [&] { second.next(); });
+    while (ended.load() != 2) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  ledger.check_each_once(count);
+}
+
+TEST_CASE("anext on the outer and the middle generator of a yield_from_ chain from two threads at once: every item "
+          "of the innermost delivered once, the losers 'already running'") {
+  constexpr int rounds = 300;
+  constexpr int count = 30;
+  asio::io_context io;
+  int bad_rounds = 0;
+  on_two_threads(io, [&] {
+    for (int round = 0; round < rounds; ++round) {
+      auto inner = counting(io, count);
+      auto middle = ag::make_async_generator<int>(io, [&inner](ag::context<int> co) { ag::yield_from_(co, inner); });
+      auto outer = ag::make_async_generator<int>(io, [&middle](ag::context<int> co) { ag::yield_from_(co, middle); });
+      REQUIRE(outer.anext(asio::use_future).get() == 0);  // the chain is made: both go straight to the innermost
+      overlap_ledger ledger;
+      ledger.items.push_back(0);
+      auto consume = [&](ag::async_generator<int>& gen) {
+        int last = 0;
+        for (;;) {
+          int v = 0;
+          std::exception_ptr e;
+          try {
+            v = gen.anext(asio::use_future).get();
+          } catch (...) {
+            e = std::current_exception();
+          }
+          if (!ledger.record(e, v, last)) return;
+        }
+      };
+      std::thread c1([&] { consume(outer); });
+      std::thread c2([&] { consume(middle); });
+      c1.join();
+      c2.join();
+      // As on one thread: an anext on the outer generator while the innermost runs an operation
+      // started on the middle one resumes the outer body, whose yield_from_ then fails with
+      // "already running" and ends it.
+      std::sort(ledger.items.begin(), ledger.items.end());
+      std::vector<int> all(count);
+      for (int i = 0; i < count; ++i) all[static_cast<std::size_t>(i)] = i;
+      if (ledger.items != all || !ledger.unexpected.empty()) ++bad_rounds;
+    }
+  });
+  CHECK(bad_rounds == 0);
 }

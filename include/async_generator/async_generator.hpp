@@ -53,7 +53,10 @@ namespace async_generator {
 /// per-operation cancellation.
 ///
 /// Thread safety: distinct generators, safe; one generator, as an Asio I/O object: start its
-/// operations one after another (each after the previous completed), from any thread. The body
+/// operations one after another (each after the previous completed), from any thread. Operations
+/// that overlap from several threads are refused as on one: the first claims the generator, the
+/// others complete with "...already running" (on an io_context made with concurrency hint 1, which
+/// promises one thread, the claim is not atomic and such overlaps are undefined). The body
 /// runs on the generator's executor, on whichever of its threads resumes it; emit a cancellation on
 /// the consumer's executor, as Asio requires.
 template <class Y, class S = void, class R = void>

@@ -118,10 +118,10 @@ class delegation_loop {
 
   // Returns false when the delegate ended while this body was suspended delegating.
   bool yield_value(compat::optional<value_t<S>>&, std::true_type) {
-    return chained_ != nullptr ? yield_chained() : (yield_(co_, std::move(*value_)), true);
+    return delegating() ? yield_chained() : (yield_(co_, std::move(*value_)), true);
   }
   bool yield_value(compat::optional<value_t<S>>& sent, std::false_type) {
-    if (chained_ != nullptr) {
+    if (delegating()) {
       if (!yield_chained()) return false;
       sent = sent_value<S>::take(co_.frame());
       return true;
@@ -129,6 +129,9 @@ class delegation_loop {
     sent = yield_(co_, std::move(*value_));
     return true;
   }
+  // Whether this yield suspends delegating to the chained delegate, claimed for it; not when an
+  // operation of another thread has the delegate now (this body then yields as yield_ does).
+  bool delegating() { return chained_ != nullptr && co_.running_frame("yield_").claim_delegate(*chained_); }
   bool yield_chained() {
     frame_base& f = co_.running_frame("yield_");
     if (void* slot = f.value_slot()) *static_cast<value_t<Y>*>(slot) = std::move(*value_);

@@ -14,6 +14,7 @@
 #include <asio/async_result.hpp>
 #include <asio/compose.hpp>
 #include <asio/defer.hpp>
+#include <asio/detail/concurrency_hint.hpp>
 #include <asio/detail/handler_cont_helpers.hpp>
 #include <asio/detail/recycling_allocator.hpp>
 #include <asio/detail/thread_context.hpp>
@@ -46,6 +47,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/compose.hpp>
 #include <boost/asio/defer.hpp>
+#include <boost/asio/detail/concurrency_hint.hpp>
 #include <boost/asio/detail/handler_cont_helpers.hpp>
 #include <boost/asio/detail/recycling_allocator.hpp>
 #include <boost/asio/detail/thread_context.hpp>
@@ -121,6 +123,20 @@ inline bool runs_here(thread_key key) noexcept {
   return key != nullptr &&
          asio::detail::call_stack<asio::detail::thread_context, asio::detail::thread_info_base>::contains(
              const_cast<asio::detail::thread_context*>(key)) != nullptr;
+}
+
+// Whether `context` is made for one thread: an io_context (or thread_pool, whose scheduler is the
+// same) with concurrency hint 1, or a hint that turns its scheduler's locking off. Asio then trusts
+// that no two threads run it; so do the claims of the generators on it (detail/frame.hpp).
+inline bool made_for_one_thread(asio::execution_context& context) {
+  using scheduler = asio::detail::io_context_impl;
+  if (!asio::has_service<scheduler>(context)) return false;
+  const int hint = asio::use_service<scheduler>(context).concurrency_hint();
+#if ASYNC_GENERATOR_STANDALONE_ASIO
+  return hint == 1 || !ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
+#else
+  return hint == 1 || !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
+#endif
 }
 
 // Asio's own operations allocate through a thread-local recycling cache when the handler has no

@@ -24,6 +24,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE typename std::conditional<WithValue, Y, void>::typ
   if (frame_base* target = gen.begin_inline(w, std::move(thrown))) {
     frame_pin pin(gen);
     target->resume_from(consumer);
+    pin.finish(*w.holder);
   }
   if (w.error) std::rethrow_exception(w.error);
   return static_cast<typename std::conditional<WithValue, Y, void>::type>(std::move(value));

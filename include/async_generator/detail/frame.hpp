@@ -25,6 +25,8 @@ namespace detail {
 
 class awaiting_scope;
 class frame_stack;
+template <class Frame>
+class frame_ptr;
 class registry_state;
 struct native_stack;
 
@@ -68,19 +70,22 @@ class frame_base {
   }
   // An initiating function that runs the body on its own stack (a callback's, asio::spawn's) pins
   // the frame for that run instead of counting a reference, an atomic pair per item: a drop of the
-  // last handle meanwhile, which only that run can make, is carried out when it unpins.
+  // last handle meanwhile, which only that run can make, is carried out when it unpins. A pin is
+  // taken under the operation's claim, so only the claim's holder reads or writes it.
   bool pin() noexcept {
     const bool outer = pinned_;
     pinned_ = true;
     return outer;
   }
-  void unpin(bool outer) noexcept {
+  // Unpins; true when a drop was deferred meanwhile (the caller carries it out: drop_now).
+  bool unpin(bool outer) noexcept {
     pinned_ = outer;
-    if (!outer && drop_deferred_) drop_now();
+    return !outer && drop_deferred_;
   }
+  void drop_now() noexcept;
   // PEP 525: the first call of an operation captures this thread's hooks (runs firstiter).
   void first_use() {
-    if (!hooks_captured_) capture_hooks();
+    if (hooks_.load(std::memory_order_acquire) != hooks_captured) capture_hooks();
   }
   // "<async_generator object at 0x...>", as Python names it in unraisable reports.
   std::string description() const;
@@ -115,10 +120,40 @@ class frame_base {
   // aclose for a generator_ref.
   virtual void aclose_untyped(untyped_close_handler handler) = 0;
 
+  // --- claims ----------------------------------------------------------------------------------
+  // One operation at a time: whoever starts one claims the generator it is started on (its entry)
+  // before reading anything of it, and the generator whose body runs it (the innermost of a
+  // yield_from_ chain) is claimed too; a claim names the operation's entry. Several threads may
+  // start operations at once (an io_context run by several threads): the loser of the claim
+  // completes with "already running" without touching the generator. Given up by whoever the
+  // operation hands back to, once the generator's fiber is suspended (release_claims).
+  //
+  // Claims `this` for the operation started on `entry`; false when another operation has it, whose
+  // entry is then in `holder`.
+  bool claim(frame_base* entry, frame_base*& holder) noexcept {
+    frame_base* current = claim_.load(std::memory_order_relaxed);
+    if (current == nullptr) {
+      if (!claims_shared_) {
+        claim_.store(entry, std::memory_order_relaxed);
+        return true;
+      }
+      if (claim_.compare_exchange_strong(current, entry, std::memory_order_acquire, std::memory_order_relaxed)) return true;
+    }
+    holder = current;
+    return false;
+  }
+  // Gives up the claims of the operation this generator ran and handed back: its own, and its entry's.
+  void release_claims() noexcept {
+    frame_base* entry = claim_.load(std::memory_order_relaxed);
+    claim_.store(nullptr, std::memory_order_release);
+    if (entry != nullptr && entry != this) entry->claim_.store(nullptr, std::memory_order_release);
+  }
+
   // --- the operation rules (lib/operation_rules.cpp) -----------------------------------------
-  // Applies Python's rules for starting `w.kind` (athrow's exception `thrown`) on this generator
-  // now. Returns the generator whose body must run, `w` installed on it: this one, or the innermost
-  // of the yield_from_ chain it delegates to. Returns null when the outcome is already in `w.error`.
+  // Claims this generator and applies Python's rules for starting `w.kind` (athrow's exception
+  // `thrown`) on it now. Returns the generator whose body must run, `w` installed on it and the
+  // claims held: this one, or the innermost of the yield_from_ chain it delegates to. Returns null,
+  // nothing claimed, when the outcome is already in `w.error`.
   frame_base* begin(waiter& w, std::exception_ptr thrown);
   // begin(), with its usual case inline: anext on a generator suspended at a yield of its own.
   frame_base* begin_inline(waiter& w, std::exception_ptr&& thrown);
@@ -128,9 +163,10 @@ class frame_base {
   void resume_here() { run_chain(this); }
   static void run_chain(frame_base* f);
   // Begins the operation of `w`, whose consumer waits on the current stack, and runs it until it
-  // yields or ends (true), or until its chain waits in an await (false), whose start is then left
-  // in `ns` for start_pending_await.
-  bool run_on_native_stack(waiter& w, std::exception_ptr&& thrown, native_stack& ns);
+  // yields or ends (then returns null, the operation complete), or until its chain waits in an
+  // await: then returns a reference to this generator, to hold until the consumer's handler is in
+  // place, and leaves the await's start in `ns` for start_pending_await.
+  frame_ptr<frame_base> run_on_native_stack(waiter& w, std::exception_ptr&& thrown, native_stack& ns);
   // Starts an await left by run_until_suspended, once the consumer's handler is in place.
   static void start_pending_await(const native_stack& ns);
   // A run begun for `from` (a native stack's waiter) goes on for `to` (a handler's).
@@ -160,14 +196,20 @@ class frame_base {
   bool awaiting(unsigned seq) const noexcept { return awaiting_ && await_seq_ == seq; }
   // The cancellation state of the running operation, when its consumer can cancel it.
   cancel_state* cancel() const noexcept;
-  // Suspends a yield_from_ at its yield, with `delegate` (yielding and sent the same types, on the
-  // same executor) receiving this generator's anext and asend directly. Returns true when resumed
-  // because the delegate ended (its outcome then in take_delegate_outcome()), false when resumed by
-  // an operation of its own, as yield_ is.
+  // Claims `delegate` (whose operation just completed) for this body's delegation to it: false
+  // when an operation of another thread has it already (the body then yields as yield_ does).
+  bool claim_delegate(frame_base& delegate) noexcept {
+    frame_base* holder;
+    return delegate.claim(claim_.load(std::memory_order_relaxed), holder);
+  }
+  // Suspends a yield_from_ at its yield, with `delegate` (claimed by claim_delegate; yielding and
+  // sent the same types, on the same executor) receiving this generator's anext and asend
+  // directly. Returns true when resumed because the delegate ended (its outcome then in
+  // take_delegate_outcome()), false when resumed by an operation of its own, as yield_ is.
   bool suspend_delegating(frame_base& delegate);
   std::exception_ptr take_delegate_outcome() noexcept { return std::move(delegate_outcome_); }
   // Another generator's yield_from_ delegates to this one.
-  bool has_delegator() const noexcept { return delegator_ != nullptr; }
+  bool has_delegator() const noexcept { return delegator_.load(std::memory_order_relaxed) != nullptr; }
   // The generator whose consumer waits, through delegations and consumptions, on this one.
   frame_base* chain_root() noexcept;
 
@@ -185,7 +227,6 @@ class frame_base {
 
   // lifetime
   void destroy() noexcept;
-  void drop_now() noexcept;
   // Its execution context is gone: unwinds a started, unfinished body without running anything on
   // the context, and destroys the pending operation's handler without calling it, as Asio does.
   void tear_down() noexcept;
@@ -193,9 +234,14 @@ class frame_base {
   // Calls the captured finalizer of a dropped generator that started and has not finished, which
   // then owns it; false when there is nothing to call.
   bool finalize() noexcept;
-  // the operation rules
+  // the operation rules, once this generator is claimed
+  frame_base* begin_claimed(waiter& w, std::exception_ptr thrown);
+  frame_base* apply_rules(waiter& w, std::exception_ptr thrown);
+  frame_base* refuse_running(waiter& w);
   frame_base* install(waiter& w, frame_base* target) noexcept;
-  bool on_running_path(const frame_base* leaf) const noexcept;
+  // Whether the operation started on `entry` runs through this generator (entry is this one or a
+  // generator delegating to it, directly or not).
+  bool on_running_path(const frame_base* entry) const noexcept;
   void outcome(std::exception_ptr error, bool generator_exit_escaped, bool swallowed_unwind);
   // The cold paths of the inline ones, out of line: the body's frame stays small, which is what an
   // aclose's unwinding of it costs, and lets the compiler inline the body into run_body.
@@ -217,7 +263,10 @@ class frame_base {
   compat::switch_slot& hand_back();
   compat::switch_slot& hand_to_delegator(std::exception_ptr outcome);
   void set_chain_leaf(frame_base* leaf) noexcept {
-    for (frame_base* f = delegator_; f != nullptr; f = f->delegator_) f->leaf_ = leaf;
+    for (frame_base* f = delegator_.load(std::memory_order_relaxed); f != nullptr;
+         f = f->delegator_.load(std::memory_order_relaxed)) {
+      f->leaf_.store(leaf, std::memory_order_release);
+    }
   }
 
   const asio::any_io_executor ex_;
@@ -240,10 +289,11 @@ class frame_base {
   const void* delegate_object_ = nullptr;  // what yield_from_ delegates to (Python's ag_await)
   const std::type_info* delegate_type_ = nullptr;
   // A yield_from_ chain of this library's generators: anext and asend on any of them go straight to
-  // the innermost, whose yields go straight to the consumer; only an end climbs one level.
-  frame_base* delegate_ = nullptr;   // while suspended delegating: the generator delegated to
-  frame_base* delegator_ = nullptr;  // the generator delegating to this one
-  frame_base* leaf_ = nullptr;       // while suspended delegating: the innermost of the chain
+  // the innermost, whose yields go straight to the consumer; only an end climbs one level. The
+  // links that operations started on other generators of the chain read are atomic.
+  frame_base* delegate_ = nullptr;                // while suspended delegating: the generator delegated to
+  std::atomic<frame_base*> delegator_{nullptr};  // the generator delegating to this one
+  std::atomic<frame_base*> leaf_{nullptr};       // while suspended delegating: the innermost of the chain
   std::exception_ptr delegate_outcome_;
   bool delegate_ended_ = false;
   const char* stack_lo_ = nullptr;
@@ -253,7 +303,13 @@ class frame_base {
   const unsigned long long serial_;       // unique for the life of the process
   unsigned long long peer_serial_ = 0;    // the last consumer checked by shares_executor_with
   bool peer_shares_executor_ = false;
-  bool hooks_captured_ = false;
+  // The entry of the operation that has claimed this generator, or null (claim).
+  std::atomic<frame_base*> claim_{nullptr};
+  // Whether another thread may claim it at the same time; set before its first operation, false
+  // on an io_context made for one thread (compat::made_for_one_thread), where claims are plain.
+  bool claims_shared_ = true;
+  enum : unsigned char { hooks_uncaptured, hooks_capturing, hooks_captured };
+  std::atomic<unsigned char> hooks_{hooks_uncaptured};
   // An aclose was started on it (CPython's ag_closed): a later aclose is a no-op, and a drop neither
   // calls the finalizer nor schedules a close.
   bool closed_ = false;
@@ -298,26 +354,31 @@ class frame_ptr {
   Frame* f_ = nullptr;
 };
 
-// Pins a frame for the run of its body on the current stack (frame_base::pin).
+// Pins a frame for the run of its body on the current stack (frame_base::pin), under the
+// operation's claim.
 class frame_pin {
  public:
   explicit frame_pin(frame_base& frame) noexcept : frame_(&frame), outer_(frame.pin()) {}
   frame_pin(const frame_pin&) = delete;
   frame_pin& operator=(const frame_pin&) = delete;
   ~frame_pin() {
-    if (frame_ != nullptr) frame_->unpin(outer_);
+    if (frame_ != nullptr && frame_->unpin(outer_)) frame_->drop_now();
   }
-  // Unpins now (which may carry out a deferred drop: the frame may be gone).
-  void release() noexcept {
+  // The operation handed back from `holder`: unpins, gives up the operation's claims, then carries
+  // out a drop deferred meanwhile (the frame may be gone after). In that order: once the claims
+  // are given up another thread may start an operation, and pin the frame itself.
+  void finish(frame_base& holder) noexcept {
     frame_base* frame = frame_;
     frame_ = nullptr;
-    frame->unpin(outer_);
+    const bool drop = frame->unpin(outer_);
+    holder.release_claims();
+    if (drop) frame->drop_now();
   }
   // From here a reference holds the frame (an operation that waits in an await holds its generator,
   // as a running Python coroutine does): a drop deferred meanwhile passes to that reference.
   frame_ptr<frame_base> hold() noexcept {
     frame_ptr<frame_base> held(frame_);
-    frame_->unpin(outer_);
+    if (frame_->unpin(outer_)) frame_->drop_now();
     frame_ = nullptr;
     return held;
   }

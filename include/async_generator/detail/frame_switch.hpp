@@ -23,26 +23,29 @@ struct native_stack : compat::switch_slot {
   frame_base* after_switch() {
     switch (what) {
       case event::complete:
+        done->release_claims();
         completing->complete();
         return nullptr;
       case event::await_pending:
         return start_await(await_arg);
       default:
+        done->release_claims();
         return nullptr;
     }
   }
 
   // Set by whoever switches back here (hand_back, suspend_await), and read only then.
   event what;
+  frame_base* done;  // handed_back, complete: the generator that handed back, which holds the claims
   waiter* completing;
   frame_base* (*start_await)(void*);
   void* await_arg;
 };
 
 ASYNC_GENERATOR_ALWAYS_INLINE frame_base* frame_base::begin_inline(waiter& w, std::exception_ptr&& thrown) {
-  if (w.kind != op_kind::anext || state_ != frame_state::suspended || delegate_ != nullptr) {
-    return begin(w, std::move(thrown));
-  }
+  frame_base* holder;
+  if (w.kind != op_kind::anext || !claim(this, holder)) return begin(w, std::move(thrown));
+  if (state_ != frame_state::suspended || delegate_ != nullptr) return begin_claimed(w, std::move(thrown));
   mode_ = resume_mode::next;
   kind_ = op_kind::anext;
   state_ = frame_state::running;
@@ -56,10 +59,14 @@ ASYNC_GENERATOR_ALWAYS_INLINE frame_base* frame_base::install(waiter& w, frame_b
   return target;
 }
 
-ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_on_native_stack(waiter& w, std::exception_ptr&& thrown,
-                                                                   native_stack& ns) {
+ASYNC_GENERATOR_ALWAYS_INLINE frame_ptr<frame_base> frame_base::run_on_native_stack(waiter& w, std::exception_ptr&& thrown,
+                                                                                    native_stack& ns) {
   frame_base* target = begin_inline(w, std::move(thrown));
-  return target == nullptr || target->run_until_suspended(ns);
+  if (target == nullptr) return frame_ptr<frame_base>();
+  frame_pin pin(*this);
+  if (!target->run_until_suspended(ns)) return pin.hold();
+  pin.finish(*ns.done);
+  return frame_ptr<frame_base>();
 }
 
 ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_until_suspended(native_stack& ns) {
@@ -87,6 +94,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
   native_stack& ns = *bottom_;
   if (w == nullptr) {  // its consumer was unwound
     ns.what = native_stack::event::handed_back;
+    ns.done = this;
     return ns;
   }
   if (w->entry != this) w->entry->state_ = frame_state::suspended;  // it delegated the operation here
@@ -100,6 +108,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE compat::switch_slot& frame_base::hand_back() {
   } else {
     ns.what = native_stack::event::handed_back;
   }
+  ns.done = this;
   return ns;
 }
 

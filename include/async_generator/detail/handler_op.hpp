@@ -197,18 +197,16 @@ template <class Y, class S, bool WithValue, class Handler>
 void run_handler_here(frame_base& gen, Handler&& handler, op_kind kind, value_t<S> sent, std::exception_ptr&& thrown) {
   value_t<Y> value{};
   waiter w(kind, waiter_target::native, WithValue ? &value : nullptr, &sent, &gen.own_cancel_state());  // as from asio::spawn
+  // What the completion needs of the generator is taken first: the body may drop its last handle.
+  using handler_type = typename std::decay<Handler>::type;
+  completion_executor<handler_type> executor(handler, gen);
   native_stack ns;
-  frame_pin pin(gen);
-  if (!gen.run_on_native_stack(w, std::move(thrown), ns)) {
-    frame_ptr<frame_base> held = pin.hold();
+  if (frame_ptr<frame_base> held = gen.run_on_native_stack(w, std::move(thrown), ns)) {
     pending_await_initiation<Y, S, WithValue>{&ns, &w}(std::forward<Handler>(handler));
     return;
   }
-  // Unpinned before the completion is posted: another thread of the io_context may run the
-  // handler at once, and the handler start the next operation.
-  using handler_type = typename std::decay<Handler>::type;
-  completion_executor<handler_type> executor(handler, gen);
-  pin.release();
+  // The generator is unpinned and unclaimed before the completion is posted: another thread of the
+  // io_context may run the handler at once, and the handler start the next operation.
   executor.use([&](const auto& e) {
     post_completion(e, op_completion<handler_type, Y, WithValue>{std::forward<Handler>(handler), std::move(w.error),
                                                                  std::move(value)});

@@ -23,8 +23,11 @@ class frame_base;
 
 class registry_state : public std::enable_shared_from_this<registry_state> {
  public:
+  explicit registry_state(bool one_thread) noexcept : one_thread_(one_thread) {}
+  // Its context is an io_context made for one thread (compat::made_for_one_thread).
+  bool one_thread() const noexcept { return one_thread_; }
   // Tracks `f`, which has just started; false when the context is gone.
-  bool add(frame_base* f);
+  bool add(frame_base* f) noexcept;
   // What to do with `f`, dropped: schedule its aclose (true; it stays alive until then), or close
   // it here as usual (false; it is marked when its context is gone).
   bool adopt_dropped(frame_base* f) noexcept;
@@ -59,6 +62,7 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
  private:
   void unlink(frame_base* f) noexcept;
 
+  const bool one_thread_;
   std::mutex mutex_;
   frame_base* head_ = nullptr;
   std::atomic<bool> context_gone_{false};  // written under mutex_; read without it by gone()

@@ -45,9 +45,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE typename std::conditional<WithValue, Y, void>::typ
   // are ready to be cancelled.
   waiter w(kind, waiter_target::native, WithValue ? &value : nullptr, &sent, &gen->own_cancel_state());
   native_stack ns;
-  frame_pin pin(*gen);
-  if (!gen->run_on_native_stack(w, std::move(thrown), ns)) {
-    frame_ptr<frame_base> held = pin.hold();
+  if (frame_ptr<frame_base> held = gen->run_on_native_stack(w, std::move(thrown), ns)) {
     return on_yield::initiate(yield, pending_await_initiation<Y, S, WithValue>{&ns, &w});
   }
   if (w.error) std::rethrow_exception(w.error);

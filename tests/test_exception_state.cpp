@@ -1,7 +1,8 @@
 // compat/fiber.hpp: what a fiber switch does to the C++ runtime's exception state (the exceptions
-// being handled, and the count of those in flight), with the Boost.Context in use. Before Boost
-// 1.88 the state is the thread's, shared by every fiber it runs; since, with libstdc++, each fiber
-// keeps its own (ag::compat::fiber_keeps_exception_state). README, "Exceptions and fibers".
+// being handled, and the count of those in flight). With libstdc++ the library's switch keeps it
+// per fiber, on every Boost version; with another runtime it is the thread's, shared by every fiber
+// it runs (ag::compat::fiber_keeps_exception_state). README, "Exceptions and fibers". The same
+// across threads: tests/test_threads.cpp.
 #include "support.hpp"
 #include <async_generator/compat/exception.hpp>
 
@@ -41,7 +42,7 @@ ag::async_generator<int> handling_across_an_await(asio::io_context& io, std::str
 
 }  // namespace
 
-TEST_CASE("while a body is suspended in a catch block, its exception is the consumer's current one only where fibers share the thread's exception state") {
+TEST_CASE("while a body is suspended in a catch block, its consumer does not see the body's exception (it would with a runtime whose state fibers share)") {
   asio::io_context io;
   auto g = ag::make_async_generator<int>(io, [](ag::context<int> co) {
     try {
@@ -62,11 +63,11 @@ TEST_CASE("while a body is suspended in a catch block, its exception is the cons
   CHECK_FALSE(std::current_exception());
 }
 
-TEST_CASE("two bodies awaiting inside catch blocks each keep their own exception, where Boost.Context keeps exception state per fiber") {
+TEST_CASE("two bodies awaiting inside catch blocks each keep their own exception") {
   if (!ag::compat::fiber_keeps_exception_state) {
     // With the thread's state shared, the second body's exception is pushed over the first one's
     // and the first body's `throw;` would rethrow the second's: the README's rule forbids this.
-    MESSAGE("not with this Boost.Context: fibers share the thread's exception state");
+    MESSAGE("not with this C++ runtime: fibers share the thread's exception state");
     return;
   }
   asio::io_context io;
@@ -95,7 +96,7 @@ TEST_CASE("an aclose raises generator_exit at the yield: the body's cleanup sees
   CHECK(seen == 1);
 }
 
-TEST_CASE("a generator closed while its consumer unwinds counts in its cleanup only its own fiber's exceptions, where Boost.Context keeps them apart") {
+TEST_CASE("a generator closed while its consumer unwinds counts in its cleanup only its own fiber's exceptions") {
   sync_close_context io;  // a drop closes the generator at once, on the dropping stack
   int seen = -1;
   auto g = ag::make_async_generator<int>(io, [&seen](ag::context<int> co) {

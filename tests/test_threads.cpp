@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -364,4 +365,59 @@ TEST_CASE("anext on the outer and the middle generator of a yield_from_ chain fr
     }
   });
   CHECK(bad_rounds == 0);
+}
+
+TEST_CASE("bodies awaiting inside catch blocks on an io_context run by four threads each rethrow their own exception, "
+          "on whichever thread they resume") {
+  if (!ag::compat::fiber_keeps_exception_state) {
+    MESSAGE("not with this C++ runtime: fibers share the thread's exception state");
+    return;
+  }
+  constexpr int generators = 200;
+  constexpr int rounds = 10;
+  asio::io_context io(4);
+  std::atomic<int> right{0};
+  std::atomic<int> wrong{0};
+  countdown all(generators);
+  std::vector<ag::async_generator<int>> gens;
+  for (int id = 0; id < generators; ++id) {
+    gens.push_back(ag::make_async_generator<int>(io, [id, &right, &wrong](ag::context<int> co) {
+      std::minstd_rand rng(static_cast<unsigned>(id) + 7);
+      for (int k = 0; k < rounds; ++k) {
+        const std::string mine = std::to_string(id) + "." + std::to_string(k);
+        try {
+          try {
+            throw std::runtime_error(mine);
+          } catch (const std::runtime_error&) {
+            asio::steady_timer timer(co.get_executor(), std::chrono::microseconds(rng() % 300));
+            timer.async_wait(co);  // resumes on any of the four threads
+            throw;
+          }
+        } catch (const std::runtime_error& e) {
+          (e.what() == mine ? right : wrong).fetch_add(1);
+        }
+        ag::yield_(co, k);
+      }
+    }));
+  }
+  for (auto& g : gens) {
+    auto* gen = &g;
+    auto next = std::make_shared<std::function<void(std::exception_ptr, int)>>();
+    *next = [gen, next, &all](std::exception_ptr e, int) {
+      if (e) {
+        all.done();
+        *next = nullptr;  // the last handler lets go of itself
+        return;
+      }
+      gen->anext(*next);
+    };
+    gen->anext(*next);
+  }
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) threads.emplace_back([&io] { io.run(); });
+  const bool finished = all.wait(std::chrono::seconds(60));
+  for (std::thread& t : threads) t.join();
+  REQUIRE(finished);
+  CHECK(right.load() == generators * rounds);
+  CHECK(wrong.load() == 0);
 }

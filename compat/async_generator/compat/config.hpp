@@ -92,6 +92,16 @@
 #define ASYNC_GENERATOR_ALWAYS_INLINE inline
 #endif
 
+// A function the optimiser must call every time, never inferring what it returns from its body
+// (even with link-time optimisation): for a value that changes when a fiber moves to another thread.
+#if defined(__clang__)
+#define ASYNC_GENERATOR_OPAQUE __attribute__((noinline, optnone))
+#elif defined(__GNUC__)
+#define ASYNC_GENERATOR_OPAQUE __attribute__((noinline, noipa))
+#else
+#define ASYNC_GENERATOR_OPAQUE
+#endif
+
 // g++ 12 reports a moved-from std::optional holding a shared_ptr as maybe uninitialized
 // (a known false positive, GCC bug 105562 and kin) in code that moves work guards around.
 #if defined(__GNUC__) && !defined(__clang__)

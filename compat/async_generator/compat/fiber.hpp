@@ -1,14 +1,18 @@
-// Portability layer: the one place that touches Boost.Context's fiber API.
+// Portability layer: the one place that touches Boost.Context (its fcontext, the stack switch).
 #ifndef ASYNC_GENERATOR_COMPAT_FIBER_HPP
 #define ASYNC_GENERATOR_COMPAT_FIBER_HPP
 
 #include <async_generator/compat/config.hpp>
 
-#include <boost/context/fiber.hpp>
+#include <boost/context/detail/exception.hpp>
+#include <boost/context/detail/fcontext.hpp>
+#include <boost/context/stack_context.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <exception>
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -46,50 +50,123 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
-// Whether Boost.Context gives each fiber its own exception state. With libstdc++ the runtime keeps
-// the exceptions being handled (and the count of those in flight) per thread; since Boost 1.88
-// (boostorg/context#281) every switch saves the departing fiber's and restores the arriving one's
-// (boost::context::detail::manage_exception_state). Its presence is what tells, not BOOST_VERSION:
-// a Boost.Context newer than the rest of Boost is found too. The qualified name below finds
-// Boost.Context's own class when it has one, and this stand-in, through the using-directive,
-// when it has none.
-namespace async_generator {
-namespace compat {
-namespace probe {
-struct manage_exception_state {};
-}  // namespace probe
-}  // namespace compat
-}  // namespace async_generator
-namespace boost {
-namespace context {
-namespace detail {
-using namespace ::async_generator::compat::probe;
-}  // namespace detail
-}  // namespace context
-}  // namespace boost
-
 namespace async_generator {
 namespace compat {
 
-#if defined(__GLIBCXX__)
-/// True when a fiber switch keeps each fiber's exception state apart (Boost.Context 1.88 and later,
-/// with libstdc++): a body may then await inside a catch block. README, "Exceptions and fibers".
-constexpr bool fiber_keeps_exception_state =
-    !std::is_same<boost::context::detail::manage_exception_state, probe::manage_exception_state>::value;
+// The library switches stacks with Boost.Context's fcontext (jump_fcontext), under a fiber of its
+// own rather than boost::context::fiber: one switch is one jump, and the exception state is kept
+// per fiber at the cost of two reads of the runtime's per-thread record, on every Boost version.
+// (boost::context::fiber keeps it only from Boost 1.88, where its save and restore cost about
+// four times the jump itself.)
+#if defined(BOOST_USE_UCONTEXT) || defined(BOOST_USE_WINFIB)
+#error "async_generator switches stacks with Boost.Context's fcontext back-end (its default): build without BOOST_USE_UCONTEXT and BOOST_USE_WINFIB"
+#endif
+
+#if defined(__GLIBCXX__) && !defined(__ARM_EABI_UNWINDER__)
+/// True when each fiber has its own exception state: the exceptions it is handling
+/// (`std::current_exception()`, `throw;`) and the count of those in flight
+/// (`std::uncaught_exceptions()`), which the C++ runtime keeps per thread. With libstdc++, every
+/// switch of the library saves the departing fiber's and restores the arriving one's, and a new
+/// fiber starts with none: a body may await inside a catch block. README, "Exceptions and fibers".
+constexpr bool fiber_keeps_exception_state = true;
+
+// libstdc++'s record of a thread's exceptions (its __cxa_eh_globals), as the runtime lays it out.
+struct exception_state {
+  void* caught;
+  unsigned int uncaught;
+};
+// This thread's record. Out of line (lib/fiber.cpp), and opaque to the optimiser: the runtime
+// declares __cxa_get_globals const, but a fiber may resume on another thread, so the record must be
+// asked for anew after each switch.
+ASYNC_GENERATOR_OPAQUE exception_state* thread_exception_state() noexcept;
 #else
-// Boost.Context's class is an empty stand-in there too: the state is the thread's.
+// Another runtime: the exception state is the thread's, shared by the fibers it runs.
 constexpr bool fiber_keeps_exception_state = false;
 #endif
 
-using fiber = boost::context::fiber;
+// asio::spawn's coroutines (Boost.Context fibers) are unwound with it: code on their stacks lets it through.
 using forced_unwind = boost::context::detail::forced_unwind;
 // A stack as Boost.Context's allocators hand it over: its top (sp) and its size.
 using stack_context = boost::context::stack_context;
 
-// A fiber on a stack from `allocator` (allocate() and deallocate(stack_context&)), running `entry`.
+// A suspended execution context, or none (moved from, or finished).
+class fiber {
+ public:
+  fiber() noexcept = default;
+  explicit fiber(boost::context::detail::fcontext_t fctx) noexcept : fctx_(fctx) {}
+  fiber(fiber&& other) noexcept : fctx_(other.fctx_) { other.fctx_ = nullptr; }
+  fiber& operator=(fiber&& other) noexcept {
+    fctx_ = other.fctx_;
+    other.fctx_ = nullptr;
+    return *this;
+  }
+  // A fiber is never dropped while suspended: the library runs every body to its end (or keeps
+  // an abandoned one for good).
+  ~fiber() = default;
+  explicit operator bool() const noexcept { return fctx_ != nullptr; }
+  boost::context::detail::fcontext_t release() noexcept {
+    boost::context::detail::fcontext_t f = fctx_;
+    fctx_ = nullptr;
+    return f;
+  }
+
+ private:
+  boost::context::detail::fcontext_t fctx_ = nullptr;
+};
+
+namespace detail_fiber {
+
+// At the top of a fiber's stack: what it runs, and how its stack is given back.
+template <class StackAllocator, class Entry>
+struct record {
+  stack_context stack;
+  StackAllocator allocator;
+  Entry entry;
+
+  // The fiber's first frame. Made, it returns at once to make_fiber; switched to, it runs `entry`,
+  // which returns the fiber to go on with; its stack is given back from there.
+  static void start(boost::context::detail::transfer_t t) noexcept {
+    record* self = static_cast<record*>(t.data);
+    t = boost::context::detail::jump_fcontext(t.fctx, nullptr);
+    fiber next = self->entry(fiber(t.fctx));
+    boost::context::detail::ontop_fcontext(next.release(), self, &record::finish);
+  }
+  // Runs on the fiber gone to, once the ending one has left its stack for good.
+  static boost::context::detail::transfer_t finish(boost::context::detail::transfer_t t) noexcept {
+    record* self = static_cast<record*>(t.data);
+    StackAllocator allocator = std::move(self->allocator);
+    stack_context stack = self->stack;
+    self->~record();
+    allocator.deallocate(stack);
+    return {nullptr, nullptr};
+  }
+};
+
+}  // namespace detail_fiber
+
+// A fiber on a stack from `allocator` (allocate() and deallocate(stack_context&)), running
+// `entry(fiber&& caller) -> fiber` when first switched to (see arrive), and then the fiber it
+// returns. Its record takes the top of the stack.
 template <class StackAllocator, class Entry>
 fiber make_fiber(StackAllocator&& allocator, Entry&& entry) {
-  return fiber(std::allocator_arg, std::forward<StackAllocator>(allocator), std::forward<Entry>(entry));
+  using record = detail_fiber::record<typename std::decay<StackAllocator>::type, typename std::decay<Entry>::type>;
+  stack_context stack = allocator.allocate();
+  const std::uintptr_t top = reinterpret_cast<std::uintptr_t>(stack.sp);
+  const std::uintptr_t align = alignof(record) > 16 ? alignof(record) : 16;
+  const std::uintptr_t at = (top - sizeof(record)) & ~(align - 1);
+  record* rec;
+  try {
+    rec = new (reinterpret_cast<void*>(at)) record{stack, std::move(allocator), std::forward<Entry>(entry)};
+  } catch (...) {
+    allocator.deallocate(stack);
+    throw;
+  }
+  // Below the record, as Boost.Context leaves it: 64 bytes, then the stack proper.
+  const std::uintptr_t stack_top = at - 64;
+  const std::uintptr_t bottom = top - stack.size;
+  const boost::context::detail::fcontext_t made = boost::context::detail::make_fcontext(
+      reinterpret_cast<void*>(stack_top), stack_top - bottom, &record::start);
+  return fiber(boost::context::detail::jump_fcontext(made, rec).fctx);
 }
 
 // A place where a suspended execution context waits. Switching from one slot to another leaves the
@@ -189,8 +266,15 @@ ASYNC_GENERATOR_ALWAYS_INLINE void switch_to(switch_slot& self, switch_slot& tar
 #if ASYNC_GENERATOR_ASAN
   __sanitizer_start_switch_fiber(&self.fake_stack, target.stack_bottom, target.stack_size);
 #endif
-  fiber previous = std::move(target.cont).resume();
+#if defined(__GLIBCXX__) && !defined(__ARM_EABI_UNWINDER__)
+  const exception_state mine = *thread_exception_state();
+  fiber previous(boost::context::detail::jump_fcontext(target.cont.release(), nullptr).fctx);
   arrived(self);
+  *thread_exception_state() = mine;  // on whichever thread resumed this context
+#else
+  fiber previous(boost::context::detail::jump_fcontext(target.cont.release(), nullptr).fctx);
+  arrived(self);
+#endif
   // Back in `self`: whoever switched here named its own slot in self.from (or none when it finished).
 #if ASYNC_GENERATOR_TSAN
   if (__tsan_get_current_fiber() != self.tsan_fiber) __tsan_switch_to_fiber(self.tsan_fiber, 0);  // from an ending fiber
@@ -201,6 +285,9 @@ ASYNC_GENERATOR_ALWAYS_INLINE void switch_to(switch_slot& self, switch_slot& tar
 // First entry into a fresh fiber: the caller's continuation goes to the slot it switched from.
 inline void arrive(switch_slot& self, fiber&& caller) noexcept {
   arrived(self);
+#if defined(__GLIBCXX__) && !defined(__ARM_EABI_UNWINDER__)
+  *thread_exception_state() = exception_state{nullptr, 0};  // a new fiber handles no exception
+#endif
   if (self.from != nullptr) self.from->cont = std::move(caller);
 }
 

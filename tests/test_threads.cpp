@@ -421,3 +421,16 @@ TEST_CASE("bodies awaiting inside catch blocks on an io_context run by four thre
   CHECK(right.load() == generators * rounds);
   CHECK(wrong.load() == 0);
 }
+
+TEST_CASE("an io_context made for one thread (concurrency hint 1) is told from one that may run on several, whose "
+          "generators' claims are atomic") {
+  asio::io_context one(1);
+  CHECK(ag::compat::made_for_one_thread(one));
+  asio::io_context any;
+  CHECK_FALSE(ag::compat::made_for_one_thread(any));
+  asio::io_context four(4);
+  CHECK_FALSE(ag::compat::made_for_one_thread(four));
+  asio::thread_pool pool(2);
+  CHECK_FALSE(ag::compat::made_for_one_thread(pool));
+  pool.join();
+}

@@ -32,6 +32,9 @@
 #include <asio/query.hpp>
 #include <asio/system_error.hpp>
 #include <asio/system_executor.hpp>
+#if ASYNC_GENERATOR_HAS_ASIO_CONFIG
+#include <asio/config.hpp>
+#endif
 #if ASYNC_GENERATOR_HAS_CANCELLATION
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -65,6 +68,9 @@
 #include <boost/asio/system_executor.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
+#if ASYNC_GENERATOR_HAS_ASIO_CONFIG
+#include <boost/asio/config.hpp>
+#endif
 #if ASYNC_GENERATOR_HAS_CANCELLATION
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -129,6 +135,11 @@ inline bool runs_here(thread_key key) noexcept {
 // same) with concurrency hint 1, or a hint that turns its scheduler's locking off. Asio then trusts
 // that no two threads run it; so do the claims of the generators on it (detail/frame.hpp).
 inline bool made_for_one_thread(asio::execution_context& context) {
+#if ASYNC_GENERATOR_HAS_ASIO_CONFIG
+  // As the scheduler decides it (a hint that turns locking off reads as 1).
+  const asio::config settings(context);
+  return settings.get("scheduler", "concurrency_hint", 0) == 1 || !settings.get("scheduler", "locking", true);
+#else
   using scheduler = asio::detail::io_context_impl;
   if (!asio::has_service<scheduler>(context)) return false;
   const int hint = asio::use_service<scheduler>(context).concurrency_hint();
@@ -136,6 +147,7 @@ inline bool made_for_one_thread(asio::execution_context& context) {
   return hint == 1 || !ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
 #else
   return hint == 1 || !BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(SCHEDULER, hint);
+#endif
 #endif
 }
 

@@ -78,6 +78,14 @@
 #define ASYNC_GENERATOR_HAS_DEFERRED_BY_DEFAULT 0
 #endif
 
+// Asio 1.32 (Boost 1.87) reads an execution context's settings, the concurrency hint among them,
+// from its configuration (asio::config); before, the io_context's scheduler holds the hint.
+#if ASYNC_GENERATOR_ASIO_VERSION >= 103200
+#define ASYNC_GENERATOR_HAS_ASIO_CONFIG 1
+#else
+#define ASYNC_GENERATOR_HAS_ASIO_CONFIG 0
+#endif
+
 #if __cplusplus >= 202002L && defined(__cpp_impl_coroutine)
 #define ASYNC_GENERATOR_HAS_CO_AWAIT 1
 #else

@@ -31,11 +31,14 @@ struct guard_node {
   guard_node* next = nullptr;  // set before the node is published, never changed after
 };
 constexpr std::uintptr_t claimed = 1;
-constexpr std::size_t bucket_count = 1 << 14;
+// A guard-region stack stays registered while the process lives: a million live generators make a
+// million nodes, about 16 to a bucket here (512 KiB of buckets, resident only where used).
+constexpr unsigned bucket_bits = 16;
+constexpr std::size_t bucket_count = std::size_t{1} << bucket_bits;
 std::atomic<guard_node*> buckets[bucket_count];
 
 std::atomic<guard_node*>& bucket_of(std::uintptr_t guard) noexcept {
-  return buckets[(guard >> 12) * 0x9E3779B97F4A7C15ull >> 50 & (bucket_count - 1)];
+  return buckets[static_cast<std::uint64_t>(guard >> 12) * 0x9E3779B97F4A7C15ull >> (64 - bucket_bits)];
 }
 
 stack_header* find_guard(std::uintptr_t page) noexcept {
@@ -71,12 +74,7 @@ struct sigaction previous_action;
 void on_fault(int, siginfo_t* info, void*) {
   const std::uintptr_t page = reinterpret_cast<std::uintptr_t>(info->si_addr) & page_mask();
   if (stack_header* header = find_guard(page)) {
-    // As frame_base::description() names a generator.
-    write_text("async_generator: stack overflow in <async_generator object at 0x");
-    write_number(reinterpret_cast<std::uintptr_t>(header->owner.load(std::memory_order_relaxed)), 16);
-    write_text(">: its stack of ");
-    write_number(header->size, 10);
-    write_text(" bytes is too small; give it a larger one with stack_options::size or set_default_stack_size\n");
+    write_overflow_report(header->owner.load(std::memory_order_relaxed), header->size, "\n");
   }
   // Returning retries the faulting access under the previous disposition: by default, the process dies
   // of the SIGSEGV as it would have without this handler.
@@ -114,6 +112,16 @@ struct alternate_stack {
 };
 
 }  // namespace
+
+void write_overflow_report(const void* owner, std::size_t size, const char* ending) noexcept {
+  // As frame_base::description() names a generator.
+  write_text("async_generator: stack overflow in <async_generator object at 0x");
+  write_number(reinterpret_cast<std::uintptr_t>(owner), 16);
+  write_text(">: its stack of ");
+  write_number(size, 10);
+  write_text(" bytes is too small; give it a larger one with stack_options::size or set_default_stack_size");
+  write_text(ending);
+}
 
 void register_guard(const void* guard, stack_header* header) {
   {

@@ -14,27 +14,19 @@ namespace {
 
 // A cache line of a pattern no stack frame is likely to hold: an overflow that reaches the lowest
 // bytes of the stack writes over some of it, whatever its frames' layout.
-constexpr std::size_t canary_words = 8;
+struct canary_pattern {
+  std::uint64_t words[8];
+};
 constexpr std::uint64_t canary_word = 0xa5c3'5a3c'96e1'69e1ull;
-
-bool canary_intact(const char* lo) noexcept {
-  std::uint64_t differs = 0;
-  for (std::size_t i = 0; i < canary_words; ++i) {
-    std::uint64_t word;
-    std::memcpy(&word, lo + i * sizeof word, sizeof word);
-    differs |= word ^ canary_word;
-  }
-  return differs == 0;
-}
+constexpr canary_pattern canary{{canary_word, canary_word, canary_word, canary_word, canary_word, canary_word,
+                                 canary_word, canary_word}};
 
 }  // namespace
 
-void write_canary(char* lo) noexcept {
-  for (std::size_t i = 0; i < canary_words; ++i) std::memcpy(lo + i * sizeof canary_word, &canary_word, sizeof canary_word);
-}
+void write_canary(char* lo) noexcept { std::memcpy(lo, &canary, sizeof canary); }
 
 void check_canary(const char* lo, const void* owner, std::size_t size) noexcept {
-  if (canary_intact(lo)) return;
+  if (std::memcmp(lo, &canary, sizeof canary) == 0) return;
   write_overflow_report(owner, size,
                         " (detected after the fact, at a suspension: its stack has no guard page)\n");
   std::abort();

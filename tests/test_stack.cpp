@@ -609,21 +609,22 @@ struct overflowing_move {
 // How a body whose stack has a canary leaves its stack after overflowing it.
 enum class leaving { yield, await, end, consume, delegate };
 
-// A body that yields 0 with `*where` the address of a local (where its stack is); resumed, overflows
-// its stack of `size` bytes by a few KiB, then leaves it by `how`.
+// A body that yields 0, `*where` set to the address of a local (where its stack is); resumed,
+// overflows its stack of `size` bytes by a few KiB, then leaves it by `how`.
 template <class Y>
 ag::async_generator<Y> leaving_after_an_overflow(asio::io_context& io, std::size_t size, leaving how, std::uintptr_t* where) {
   return ag::make_async_generator<Y>(
       io,
       [size, how, where, &io](ag::context<Y> co) {
         volatile char local = 0;
-        *where = reinterpret_cast<std::uintptr_t>(&local);
+        const std::uintptr_t top = reinterpret_cast<std::uintptr_t>(&local);
+        *where = top;
         ag::yield_(co, Y(0));
         // At least 2 KiB below the stack's lowest byte, which lies less than `size` below the local.
-        const std::uintptr_t floor = *where - size - 2 * kib;
+        const std::uintptr_t floor = top - size - 2 * kib;
         auto other = ag::make_async_generator<Y>(io, [](ag::context<Y> inner) { ag::yield_(inner, Y(1)); });
         if (how == leaving::delegate) {
-          value_move_overflow = armed_overflow{floor, *where};
+          value_move_overflow = armed_overflow{floor, top};
         } else {
           descend_below(floor);
         }

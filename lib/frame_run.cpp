@@ -76,6 +76,7 @@ bool frame_base::suspend_delegating(frame_base& delegate) {
   set_chain_leaf(leaf);
   delegate.claim_.store(nullptr, std::memory_order_release);  // claimed by claim_delegate
   state_ = frame_state::suspended;
+  check_stack_canary();
   compat::switch_to(self_, hand_back());
   delegate_->delegator_.store(nullptr, std::memory_order_relaxed);
   delegate_ = nullptr;
@@ -118,6 +119,7 @@ void frame_base::suspend_await(frame_base* (*start)(void*), void* arg) {
   bottom_->what = native_stack::event::await_pending;
   bottom_->start_await = start;
   bottom_->await_arg = arg;
+  check_stack_canary();
   compat::switch_to(self_, *bottom_);
   awaiting_ = false;
   if (unwinding_) unwind();
@@ -126,6 +128,7 @@ void frame_base::suspend_await(frame_base* (*start)(void*), void* arg) {
 compat::fiber frame_base::run(compat::fiber&& caller) {
   compat::arrive(self_, std::move(caller));
   body_end end = run_body();
+  check_stack_canary();
   std::exception_ptr error = std::move(end.error);
   const bool exit_escaped = end.generator_exit_escaped;
   const bool unwound = end.unwound;

@@ -184,6 +184,7 @@ void frame_base::abandon() noexcept {
   }
   abandoned_ = true;
   state_ = frame_state::finished;
+  check_stack_canary();
   compat::switch_to(self_, hand_back());
   std::terminate();  // never resumed
 }

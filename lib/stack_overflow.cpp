@@ -31,11 +31,18 @@ struct guard_node {
   guard_node* next = nullptr;  // set before the node is published, never changed after
 };
 constexpr std::uintptr_t claimed = 1;
-constexpr std::size_t bucket_count = 1 << 14;
+// A guard-region stack stays registered while the process lives: a million live generators make a
+// million nodes, about 16 to a bucket here (512 KiB of buckets, resident only where used).
+constexpr unsigned bucket_bits = 16;
+constexpr std::size_t bucket_count = std::size_t{1} << bucket_bits;
 std::atomic<guard_node*> buckets[bucket_count];
+// Nodes emptied and not claimed again. While there are none (guard regions are never unregistered),
+// registering pushes a new node without walking the bucket for a free one: at a million entries,
+// that walk was most of the cost of making a stack.
+std::atomic<std::size_t> free_nodes{0};
 
 std::atomic<guard_node*>& bucket_of(std::uintptr_t guard) noexcept {
-  return buckets[(guard >> 12) * 0x9E3779B97F4A7C15ull >> 50 & (bucket_count - 1)];
+  return buckets[static_cast<std::uint64_t>(guard >> 12) * 0x9E3779B97F4A7C15ull >> (64 - bucket_bits)];
 }
 
 stack_header* find_guard(std::uintptr_t page) noexcept {
@@ -71,12 +78,7 @@ struct sigaction previous_action;
 void on_fault(int, siginfo_t* info, void*) {
   const std::uintptr_t page = reinterpret_cast<std::uintptr_t>(info->si_addr) & page_mask();
   if (stack_header* header = find_guard(page)) {
-    // As frame_base::description() names a generator.
-    write_text("async_generator: stack overflow in <async_generator object at 0x");
-    write_number(reinterpret_cast<std::uintptr_t>(header->owner.load(std::memory_order_relaxed)), 16);
-    write_text(">: its stack of ");
-    write_number(header->size, 10);
-    write_text(" bytes is too small; give it a larger one with stack_options::size or set_default_stack_size\n");
+    write_overflow_report(header->owner.load(std::memory_order_relaxed), header->size, "\n");
   }
   // Returning retries the faulting access under the previous disposition: by default, the process dies
   // of the SIGSEGV as it would have without this handler.
@@ -115,6 +117,16 @@ struct alternate_stack {
 
 }  // namespace
 
+void write_overflow_report(const void* owner, std::size_t size, const char* ending) noexcept {
+  // As frame_base::description() names a generator.
+  write_text("async_generator: stack overflow in <async_generator object at 0x");
+  write_number(reinterpret_cast<std::uintptr_t>(owner), 16);
+  write_text(">: its stack of ");
+  write_number(size, 10);
+  write_text(" bytes is too small; give it a larger one with stack_options::size or set_default_stack_size");
+  write_text(ending);
+}
+
 void register_guard(const void* guard, stack_header* header) {
   {
     static std::mutex installing;
@@ -123,9 +135,11 @@ void register_guard(const void* guard, stack_header* header) {
   }
   const std::uintptr_t key = reinterpret_cast<std::uintptr_t>(guard);
   std::atomic<guard_node*>& bucket = bucket_of(key);
-  for (guard_node* n = bucket.load(std::memory_order_acquire); n != nullptr; n = n->next) {
+  for (guard_node* n = free_nodes.load(std::memory_order_relaxed) != 0 ? bucket.load(std::memory_order_acquire) : nullptr;
+       n != nullptr; n = n->next) {
     std::uintptr_t free = 0;
     if (n->guard.compare_exchange_strong(free, claimed, std::memory_order_acquire)) {
+      free_nodes.fetch_sub(1, std::memory_order_relaxed);
       n->header.store(header, std::memory_order_release);
       n->guard.store(key, std::memory_order_release);
       return;
@@ -145,6 +159,7 @@ void unregister_guard(const void* guard) noexcept {
   for (guard_node* n = bucket_of(key).load(std::memory_order_acquire); n != nullptr; n = n->next) {
     if (n->guard.load(std::memory_order_relaxed) == key) {
       n->guard.store(0, std::memory_order_release);
+      free_nodes.fetch_add(1, std::memory_order_relaxed);
       return;
     }
   }

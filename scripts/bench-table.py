@@ -26,6 +26,7 @@ RATIOS = [
     ("the same, from use_awaitable", "bench yield_from_depth_10000_awaitable", "bench yield_from_depth_1_awaitable",
      1.3),
     ("resident bytes: 1M generators / 1M raw fibers (16 KiB stacks)", "mem generators_1m", "mem raw_fibers_1m", 1.25),
+    ("the same, on stacks of the default policy", "mem generators_default_1m", "mem raw_fibers_1m", 1.25),
 ]
 
 

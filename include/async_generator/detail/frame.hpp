@@ -262,6 +262,13 @@ class frame_base {
   bool run_until_suspended(native_stack& ns);
   compat::switch_slot& hand_back();
   compat::switch_slot& hand_to_delegator(std::exception_ptr outcome);
+  // Before the body's fiber leaves its stack (a yield, an await, a delegation, a consumption, its
+  // end): a stack without a guard page has a canary at its lowest bytes, which an overflow writes
+  // over on its way down. For every other stack, one branch, never taken.
+  void check_stack_canary() const noexcept {
+    if (stack_canary_) check_stack_canary_now();
+  }
+  void check_stack_canary_now() const noexcept;  // lib/stack_canary.cpp: reports and aborts if damaged
   void set_chain_leaf(frame_base* leaf) noexcept {
     for (frame_base* f = delegator_.load(std::memory_order_relaxed); f != nullptr;
          f = f->delegator_.load(std::memory_order_relaxed)) {
@@ -281,6 +288,7 @@ class frame_base {
   bool unwinding_ = false;
   bool unwind_thrown_ = false;
   bool abandoned_ = false;          // its fiber stays suspended for good (abandon)
+  bool stack_canary_ = false;       // its stack has a canary (check_stack_canary)
   unsigned live_unwind_signals_ = 0;
   frame_base* next_kept_ = nullptr;  // kept for the life of the process (destroy)
   unsigned await_seq_ = 0;

@@ -78,6 +78,7 @@ ASYNC_GENERATOR_ALWAYS_INLINE bool frame_base::run_until_suspended(native_stack&
 
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::resume_from(frame_base& consumer) {
   bottom_ = consumer.bottom_;
+  consumer.check_stack_canary();
   compat::switch_to(consumer.self_, self_);
   if (consumer.unwinding_) {
     // The consumer is being destroyed while this generator still works for it: it must not come
@@ -139,6 +140,7 @@ inline cancel_state* frame_base::cancel() const noexcept { return waiter_ != nul
 ASYNC_GENERATOR_ALWAYS_INLINE void frame_base::suspend_yield() {
   check_yield_allowed();
   state_ = frame_state::suspended;
+  check_stack_canary();
   compat::switch_to(self_, hand_back());
   on_yield_resumed();
 }

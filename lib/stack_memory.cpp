@@ -180,14 +180,14 @@ compat::stack_context map_guarded(std::size_t usable) {
   if (base == MAP_FAILED) {
     throw stack_exhausted("cannot map a generator stack of " + std::to_string(usable) + " bytes: " + errno_text(errno) +
                           " (memory or vm.max_map_count exhausted; lower the stack size with stack_options::size or "
-                          "set_default_stack_size, use stack_policy::carved, or raise vm.max_map_count)");
+                          "set_default_stack_size, use stack_policy::adaptive, or raise vm.max_map_count)");
   }
   if (::mprotect(base, page_size(), PROT_NONE) != 0) {
     const int err = errno;
     ::munmap(base, total);
     throw stack_exhausted("cannot protect a generator stack's guard page: " + errno_text(err) +
                           " (vm.max_map_count exhausted: each guarded stack takes two mappings; raise "
-                          "vm.max_map_count, or use stack_policy::carved for this many live generators)");
+                          "vm.max_map_count, or use stack_policy::adaptive (the default) for this many live generators)");
   }
   compat::stack_context sctx = stack_below(static_cast<char*>(base) + total, usable, stack_kind::guard_mapping);
   register_guard(base, &header_of(sctx));

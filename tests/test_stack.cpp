@@ -385,7 +385,7 @@ TEST_CASE("without guard regions, a guarded stack that cannot be mapped fails th
   CHECK(first_anext_error_beyond_the_address_space(ag::stack_policy::guarded, without_guard_regions) ==
         "cannot map a generator stack of 4294967296 bytes: Cannot allocate memory (memory or vm.max_map_count "
         "exhausted; lower the stack size with stack_options::size or set_default_stack_size, use "
-        "stack_policy::carved, or raise vm.max_map_count)\n");
+        "stack_policy::adaptive, or raise vm.max_map_count)\n");
 }
 
 TEST_CASE("a carved stack that cannot be mapped fails the first anext with stack_exhausted, naming the options") {
@@ -466,8 +466,8 @@ TEST_CASE("without guard regions, past vm.max_map_count a guarded stack fails wi
   CHECK(WIFEXITED(out.status));
   CHECK(out.output ==
         "cannot protect a generator stack's guard page: Cannot allocate memory (vm.max_map_count exhausted: each "
-        "guarded stack takes two mappings; raise vm.max_map_count, or use stack_policy::carved for this many live "
-        "generators)\n1000 carved generators ran\n");
+        "guarded stack takes two mappings; raise vm.max_map_count, or use stack_policy::adaptive (the default) for "
+        "this many live generators)\n1000 carved generators ran\n");
 }
 
 TEST_CASE("without guard regions, the adaptive policy maps guarded stacks up to its budget, then carves stacks with a canary instead of failing") {

@@ -28,20 +28,23 @@ void set_asyncgen_hooks(keep_t, asyncgen_hook finalizer) { thread_hooks().finali
 namespace detail {
 
 void frame_base::capture_hooks() {
-  hooks_captured_ = true;
   const asyncgen_hooks& hooks = thread_hooks();
-  if (hooks.finalizer) finalizer_.reset(new asyncgen_hook(hooks.finalizer));
+  // What may fail for want of memory comes first: then nothing is captured, and the next operation
+  // tries again.
+  std::unique_ptr<asyncgen_hook> finalizer(hooks.finalizer ? new asyncgen_hook(hooks.finalizer) : nullptr);
+  std::shared_ptr<registry_state> registry = registry_of(asio::query(ex_, asio::execution::context));
+  hooks_captured_ = true;
+  finalizer_ = std::move(finalizer);
   // Every started generator is in its context's record, which tears it down when the context goes;
   // without a finalizer of the thread's own, the context's bookkeeping stands in (asyncio's hooks).
   bookkept_ = !finalizer_;
-  std::shared_ptr<registry_state> registry = registry_of(asio::query(ex_, asio::execution::context));
   if (registry->add(this)) registry_ = std::move(registry);
   if (!hooks.firstiter) return;
   asyncgen_hook firstiter = hooks.firstiter;  // the hook may replace the hooks
   try {
     firstiter(generator_ref(frame_ptr<frame_base>(this)));
   } catch (...) {
-    report_unraisable(unraisable{std::current_exception(), "firstiter hook of " + description()});
+    report_unraisable_error(std::current_exception(), "firstiter hook of ");
   }
 }
 
@@ -55,7 +58,7 @@ bool frame_base::finalize() noexcept {
   try {
     (*finalizer)(generator_ref(frame_ptr<frame_base>(this, false)));
   } catch (...) {
-    report_unraisable(unraisable{std::current_exception(), "finalizer hook of " + description()});
+    report_unraisable_error(std::current_exception(), "finalizer hook of ");
   }
   return true;
 }

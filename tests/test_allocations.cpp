@@ -647,28 +647,74 @@ TEST_CASE("a generator whose first operation fails for want of memory is tracked
   CHECK(outcome.calls == 1);
 }
 
+namespace {
+// Memory set aside for a handler's operations: its associated allocator takes from it, and gives
+// nothing back until it goes.
+class handler_arena {
+ public:
+  void* take(std::size_t size) {
+    const std::size_t at = (used_ + alignof(std::max_align_t) - 1) / alignof(std::max_align_t) * alignof(std::max_align_t);
+    if (at + size > sizeof bytes_) throw std::bad_alloc();
+    used_ = at + size;
+    return bytes_ + at;
+  }
+
+ private:
+  alignas(std::max_align_t) unsigned char bytes_[4096];
+  std::size_t used_ = 0;
+};
+
+template <class T>
+struct arena_allocator {
+  using value_type = T;
+  explicit arena_allocator(handler_arena& a) noexcept : arena(&a) {}
+  template <class U>
+  arena_allocator(const arena_allocator<U>& other) noexcept : arena(other.arena) {}
+  T* allocate(std::size_t n) { return static_cast<T*>(arena->take(n * sizeof(T))); }
+  void deallocate(T*, std::size_t) noexcept {}
+  friend bool operator==(const arena_allocator& a, const arena_allocator& b) noexcept { return a.arena == b.arena; }
+  friend bool operator!=(const arena_allocator& a, const arena_allocator& b) noexcept { return a.arena != b.arena; }
+  handler_arena* arena;
+};
+
+// An anext handler whose operations take their memory from an arena.
+struct item_into_arena_handler {
+  using allocator_type = arena_allocator<void>;
+  allocator_type get_allocator() const noexcept { return allocator_type(*arena); }
+  void operator()(std::exception_ptr, int v) const { *item = v; }
+  handler_arena* arena;
+  int* item;
+};
+}  // namespace
+
 TEST_CASE("a generator first used after shutdown_asyncgens while memory is short starts, and the warning still reaches the exception handler") {
   asio::io_context io;
   report_log reports(io, 1);
-  int cleanups = 0;
-  started(io, io.get_executor(), 1, cleanups).clear();  // the pool of stacks has one for the late one
+  int warming_cleanups = 0;
+  started(io, io.get_executor(), 1, warming_cleanups).clear();  // the pool of stacks has one for the late one
   shutdown_outcome outcome;
   ag::shutdown_asyncgens(io, shutdown_handler{&outcome});
   io.run();
   io.restart();
   REQUIRE(outcome.calls == 1);
+  int cleanups = 0;
   auto late = holding_a_counter(io, cleanups);
+  handler_arena arena;
   int value = 0;
   bool threw = false;
-  {
-    allocation_limit limit(0);
+  allocation_limit limit;
+  // Started on its executor's thread, the body runs at once; its handler's own operation, the
+  // posted completion, takes the arena's memory.
+  asio::post(io, [&] {
+    limit.impose(0);
     try {
-      late.anext([&value](std::exception_ptr, int v) { value = v; });
+      late.anext(item_into_arena_handler{&arena, &value});
     } catch (...) {
       threw = true;
     }
-    io.run();
-  }
+  });
+  io.run();
+  limit.lift();
   CHECK_FALSE(threw);
   CHECK(value == 1);
   REQUIRE(reports.size() == 1);
@@ -676,4 +722,42 @@ TEST_CASE("a generator first used after shutdown_asyncgens while memory is short
         "asynchronous generator " + late.frame()->description() + " was scheduled after shutdown_asyncgens() call");
   CHECK_FALSE(reports[0].exception);
   CHECK(reports[0].generator == late.frame());
+  late = {};  // its scheduled close runs while what its body counts in is there
+  io.restart();
+  io.run();
+  CHECK(cleanups == 1);
+}
+
+TEST_CASE("a generator whose executor cannot take its scheduled close for want of memory is closed synchronously when dropped, and that reported") {
+  asio::io_context io;
+  report_log reports(io, 1);
+  int cleanups = 0;
+  bool generator_exit_raised = false;
+  auto g = ag::make_async_generator<int>(allocating_executor(io), [&](ag::context<int> co) {
+    destruction_counter counted(cleanups);
+    try {
+      for (;;) ag::yield_(co, 1);
+    } catch (const ag::generator_exit&) {
+      generator_exit_raised = true;
+      throw;
+    }
+  });
+  CHECK(anext(io, g).value == 1);
+  const std::string description = g.frame()->description();
+  const void* id = g.frame();
+  int cleanups_at_drop = -1;
+  {
+    allocation_limit limit(0);
+    g = {};
+    cleanups_at_drop = cleanups;
+  }
+  CHECK(cleanups_at_drop == 1);
+  CHECK(generator_exit_raised);  // closed, not merely unwound
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].message == "asynchronous generator " + description + " was closed synchronously: its aclose() could not be scheduled");
+  CHECK(message_of<std::bad_alloc>(reports[0].exception) == std::bad_alloc().what());
+  CHECK(reports[0].generator == id);
+  io.restart();
+  io.run();
+  CHECK(cleanups == 1);
 }

@@ -31,7 +31,7 @@ class drop_close_waiter {
   ~drop_close_waiter() = default;
 };
 
-class registry_state : public close_listener, public std::enable_shared_from_this<registry_state> {
+class registry_state final : public close_listener, public std::enable_shared_from_this<registry_state> {
  public:
   registry_state();
 

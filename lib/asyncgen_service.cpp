@@ -3,7 +3,10 @@
 #include <async_generator/detail/frame.hpp>
 #include <async_generator/unraisable.hpp>
 
-#include <cstdio>
+#include "print_report.hpp"
+
+#include <cstddef>
+#include <string>
 
 namespace async_generator {
 namespace detail {
@@ -21,40 +24,12 @@ class asyncgen_registry final : public asio::execution_context::service {
 };
 asio::execution_context::id asyncgen_registry::id;
 
-// The aclose of a dropped generator, posted to its executor. Destroyed without running (the
-// context went first), it marks the generator so that its stack is unwound without running anything.
-class scheduled_close {
- public:
-  scheduled_close(frame_base* f, std::shared_ptr<registry_state> registry) noexcept
-      : frame_(f), generator_(frame_ptr<frame_base>(f, false)), registry_(std::move(registry)) {}
-  scheduled_close(scheduled_close&& other) noexcept
-      : frame_(other.frame_), generator_(std::move(other.generator_)), registry_(std::move(other.registry_)) {
-    other.frame_ = nullptr;
-  }
-  scheduled_close& operator=(scheduled_close&&) = delete;
-  ~scheduled_close() {
-    if (frame_ == nullptr) return;
-    registry_state::mark_context_gone(frame_);
-    if (registry_) registry_->drop_close_finished();
-  }
-
-  void operator()() {
-    frame_ = nullptr;
-    generator_ref closing = generator_;
-    std::shared_ptr<registry_state> registry = std::move(registry_);
-    generator_.aclose([closing, registry](std::exception_ptr e) {
-      if (e) registry->report_close_error(closing, e);
-      registry->drop_close_finished();
-    });
-  }
-
- private:
-  frame_base* frame_;
-  generator_ref generator_;
-  std::shared_ptr<registry_state> registry_;
-};
-
 }  // namespace
+
+// Long enough for every message of report_about.
+constexpr std::size_t spare_message_capacity = 256;
+
+registry_state::registry_state(bool one_thread) : one_thread_(one_thread) { spare_message_.reserve(spare_message_capacity); }
 
 void registry_state::mark_context_gone(frame_base* f) noexcept { f->context_gone_ = true; }
 
@@ -74,14 +49,7 @@ bool registry_state::add(frame_base* f) noexcept {
     f->in_registry_ = true;
     warn = shutdown_called_ && f->bookkept_;
   }
-  if (warn) {
-    try {
-      report(asyncgen_error{"asynchronous generator " + f->description() + " was scheduled after shutdown_asyncgens() call",
-                            nullptr, generator_ref(frame_ptr<frame_base>(f))});
-    } catch (...) {
-      // The warning could not be put into words (memory is short): the generator is tracked all the same.
-    }
-  }
+  if (warn) report_about("asynchronous generator ", f, " was scheduled after shutdown_asyncgens() call", nullptr);
   return true;
 }
 
@@ -98,56 +66,110 @@ void registry_state::unlink(frame_base* f) noexcept {
 }
 
 bool registry_state::adopt_dropped(frame_base* f) noexcept {
-  std::unique_lock<std::mutex> lock(mutex_);
-  unlink(f);
-  if (context_gone_) {
-    f->context_gone_ = true;
-    return false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (context_gone_ || f->context_gone_) {
+      unlink(f);
+      f->context_gone_ = true;
+      return false;
+    }
+    if (!f->bookkept_ || f->state_ != frame_state::suspended || f->closed_ ||
+        policy_ != static_cast<int>(drop_policy::schedule_aclose)) {
+      unlink(f);
+      return false;
+    }
+    // It stays in the record, where the context's end finds it (its close may be waiting in an
+    // await then), but no shutdown_asyncgens takes it: a shutdown waits for this close instead.
+    f->shutdown_taken_ = true;
+    ++drop_closes_pending_;
   }
-  if (!f->bookkept_ || f->state_ != frame_state::suspended || f->closed_ ||
-      policy_ != static_cast<int>(drop_policy::schedule_aclose)) {
-    return false;
-  }
-  ++drop_closes_pending_;
-  lock.unlock();
-  f->refs_.store(1, std::memory_order_relaxed);  // resurrected: the scheduled close owns it now
-  scheduled_close close(f, shared_from_this());
-  try {
-    asio::post(f->ex_, std::move(close));
-  } catch (...) {
-    // Could not schedule: `close` is destroyed unrun, and the generator with it, unwound.
-  }
+  f->refs_.store(1, std::memory_order_relaxed);  // resurrected: the close owns it now
+  f->registry_ = shared_from_this();              // given back: it is dropped again once closed
+  f->start_library_close(*this, *this, false);
   return true;
 }
 
-std::vector<generator_ref> registry_state::take_all_for_shutdown() {
-  std::vector<generator_ref> live;
+void registry_state::close_done(frame_ptr<frame_base> generator, std::exception_ptr error, bool ran) noexcept {
+  std::shared_ptr<registry_state> keep = shared_from_this();  // the generator's may be the last reference
+  if (!ran) {
+    mark_context_gone(generator.get());
+  } else if (error) {
+    report_close_error(*generator, std::move(error));
+  }
+  // Dropped again before the count: a shutdown waiting on it completes after all of this close's doing.
+  generator = frame_ptr<frame_base>();
+  drop_close_finished(ran);
+}
+
+frame_base* registry_state::take_all_for_shutdown(std::size_t& count) noexcept {
+  frame_base* first = nullptr;
+  frame_base** last = &first;
+  count = 0;
   std::lock_guard<std::mutex> lock(mutex_);
   shutdown_called_ = true;
   for (frame_base* f = head_; f != nullptr; f = f->registry_next_) {
     if (!f->bookkept_ || f->shutdown_taken_) continue;
     f->shutdown_taken_ = true;
     // One whose count reached zero is being dropped right now: it closes itself.
-    if (f->try_add_ref()) live.emplace_back(frame_ptr<frame_base>(f, false));
+    if (!f->try_add_ref()) continue;
+    *last = f;
+    last = &f->closing_.next_to_close;
+    ++count;
   }
-  return live;
+  return first;
 }
 
-bool registry_state::wait_for_drop_closes(std::function<void()> done) {
+bool registry_state::wait_for_drop_closes(drop_close_waiter& waiter) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   if (drop_closes_pending_ == 0) return false;
-  drop_close_waiters_.push_back(std::move(done));
+  waiter.next_waiter = drop_close_waiters_;
+  drop_close_waiters_ = &waiter;
   return true;
 }
 
-void registry_state::drop_close_finished() noexcept {
-  std::vector<std::function<void()>> waiters;
+void registry_state::drop_close_finished(bool ran) noexcept {
+  drop_close_waiter* waiters;
+  bool all_ran;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    drop_close_unrun_ = drop_close_unrun_ || !ran;
     if (--drop_closes_pending_ != 0) return;
-    waiters.swap(drop_close_waiters_);
+    waiters = drop_close_waiters_;
+    drop_close_waiters_ = nullptr;
+    all_ran = !drop_close_unrun_;
+    drop_close_unrun_ = false;
   }
-  for (auto& w : waiters) w();
+  while (waiters != nullptr) {
+    drop_close_waiter* w = waiters;
+    waiters = w->next_waiter;  // read first: telling `w` may end its owner
+    w->drop_closes_done(all_ran);
+  }
+}
+
+void shutdown_base::start() noexcept {
+  std::size_t count = 0;
+  frame_base* next = registry_->take_all_for_shutdown(count);
+  // Counted before any close can end: start()'s own one keeps the count above zero until the end.
+  remaining_.fetch_add(count + 1, std::memory_order_relaxed);
+  if (!registry_->wait_for_drop_closes(*this)) one_done(true);
+  while (next != nullptr) {
+    frame_base* f = next;
+    next = f->take_next_to_close();
+    f->start_library_close(*this, *registry_, true);
+  }
+  one_done(true);
+}
+
+void shutdown_base::close_done(frame_ptr<frame_base> generator, std::exception_ptr error, bool ran) noexcept {
+  if (ran && error) registry_->report_close_error(*generator, std::move(error));
+  // Dropped before the count: the completion comes after all of this close's doing.
+  generator = frame_ptr<frame_base>();
+  one_done(ran);
+}
+
+void shutdown_base::one_done(bool ran) noexcept {
+  if (!ran) abandoned_.store(true, std::memory_order_relaxed);
+  if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) finish(abandoned_.load(std::memory_order_relaxed));
 }
 
 void registry_state::shutdown() noexcept {
@@ -170,32 +192,63 @@ void registry_state::shutdown() noexcept {
 }
 
 void registry_state::report(const asyncgen_error& error) noexcept {
-  asyncgen_exception_handler handler;
+  std::shared_ptr<const asyncgen_exception_handler> handler;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     handler = handler_;
   }
-  try {
-    if (handler) {
-      handler(error);
-      return;
-    }
-  } catch (...) {
-    report_unraisable(unraisable{std::current_exception(), "asyncgen exception handler"});
+  if (!handler) {
+    print_report("", error.message.c_str(), error.exception);
     return;
   }
-  if (error.exception) {
-    std::fprintf(stderr, "%s\n%s\n", error.message.c_str(), describe_exception(error.exception).c_str());
-  } else {
-    std::fprintf(stderr, "%s\n", error.message.c_str());
+  try {
+    (*handler)(error);
+  } catch (...) {
+    std::exception_ptr raised = std::current_exception();
+    std::string object;
+    try {
+      object = "asyncgen exception handler";
+    } catch (...) {
+      // Memory is short: reported without what it happened in rather than not at all.
+    }
+    report_unraisable(unraisable{std::move(raised), std::move(object)});
   }
 }
 
-void registry_state::report_close_error(const generator_ref& g, std::exception_ptr e) noexcept {
+void registry_state::report_about(const char* before, frame_base* g, const char* after, std::exception_ptr e) noexcept {
+  char name[64] = "";
+  if (g != nullptr) g->describe(name);
+  const generator_ref asyncgen{frame_ptr<frame_base>(g)};
   try {
-    report(asyncgen_error{"an error occurred during closing of asynchronous generator " + g.description(), std::move(e), g});
+    std::string message(before);
+    message.append(name).append(after);
+    asyncgen_error error{std::move(message), e, asyncgen};
+    report(error);
+    return;
   } catch (...) {
+    // Memory is short: the message goes in the string reserved for this, lent to one report at a time.
   }
+  std::string message;
+  const bool lent = !spare_message_lent_.exchange(true, std::memory_order_acquire);
+  if (lent) {
+    message = std::move(spare_message_);
+    try {
+      message.assign(before).append(name).append(after);  // within the reserved capacity
+    } catch (...) {
+      message.clear();
+    }
+  }
+  asyncgen_error error{std::move(message), std::move(e), asyncgen};
+  report(error);
+  if (lent) {
+    spare_message_ = std::move(error.message);
+    spare_message_.clear();
+    spare_message_lent_.store(false, std::memory_order_release);
+  }
+}
+
+void registry_state::report_close_error(frame_base& g, std::exception_ptr e) noexcept {
+  report_about("an error occurred during closing of asynchronous generator ", &g, "", std::move(e));
 }
 
 drop_policy registry_state::set_policy(drop_policy p) {
@@ -206,9 +259,11 @@ drop_policy registry_state::set_policy(drop_policy p) {
 }
 
 asyncgen_exception_handler registry_state::set_handler(asyncgen_exception_handler h) {
+  auto installed = h ? std::make_shared<const asyncgen_exception_handler>(std::move(h)) : nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
-  std::swap(handler_, h);
-  return h;
+  asyncgen_exception_handler previous = handler_ ? *handler_ : asyncgen_exception_handler();
+  handler_ = std::move(installed);
+  return previous;
 }
 
 }  // namespace detail

@@ -24,10 +24,27 @@ frame_base::frame_base(asio::any_io_executor ex, stack_options stack, compat::as
 
 frame_base::~frame_base() = default;
 
+void frame_base::describe(char (&out)[64]) const noexcept {
+  std::snprintf(out, sizeof out, "<async_generator object at %p>", static_cast<const void*>(this));
+}
+
 std::string frame_base::description() const {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "<async_generator object at %p>", static_cast<const void*>(this));
+  describe(buf);
   return buf;
+}
+
+void frame_base::report_unraisable_error(std::exception_ptr error, const char* prefix) noexcept {
+  char name[64];
+  describe(name);
+  std::string object;
+  try {
+    object.append(prefix).append(name);
+  } catch (...) {
+    // Memory is short: the report goes without what it happened in rather than not at all.
+    object.clear();
+  }
+  report_unraisable(unraisable{std::move(error), std::move(object)});
 }
 
 void frame_base::drop_now() noexcept {
@@ -54,7 +71,7 @@ void frame_base::destroy() noexcept {
     mode_ = resume_mode::close_sync;
     kind_ = op_kind::aclose;
     resume_here();
-    if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
+    if (close_error_) report_unraisable_error(std::move(close_error_));
   } else {
     // Its context is gone, or it was dropped mid-operation (whatever held its await went away).
     tear_down();
@@ -90,7 +107,7 @@ void frame_base::tear_down() noexcept {
     }
     resume_here();
   }
-  if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
+  if (close_error_) report_unraisable_error(std::move(close_error_));
   if (pending != nullptr) pending->destroy();
 }
 

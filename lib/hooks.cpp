@@ -59,7 +59,7 @@ void frame_base::capture_hooks() {
   try {
     firstiter(generator_ref(frame_ptr<frame_base>(this)));
   } catch (...) {
-    report_unraisable(unraisable{std::current_exception(), "firstiter hook of " + description()});
+    report_unraisable_error(std::current_exception(), "firstiter hook of ");
   }
 }
 
@@ -73,7 +73,7 @@ bool frame_base::finalize() noexcept {
   try {
     (*finalizer)(generator_ref(frame_ptr<frame_base>(this, false)));
   } catch (...) {
-    report_unraisable(unraisable{std::current_exception(), "finalizer hook of " + description()});
+    report_unraisable_error(std::current_exception(), "finalizer hook of ");
   }
   return true;
 }

@@ -176,7 +176,7 @@ void frame_base::unwind() {
 void frame_base::abandon() noexcept {
   // Unwinding it again would come back here: it would never end. It ends now as if it had
   // returned, with its fiber left suspended for good (destroy keeps the frame).
-  if (close_error_) report_unraisable(unraisable{std::move(close_error_), description()});
+  if (close_error_) report_unraisable_error(std::move(close_error_));
   try {
     close_error_ = std::make_exception_ptr(misuse_error(errors::swallowed_unwind_abandoned));
   } catch (...) {

@@ -2,9 +2,12 @@
 #include <async_generator/errors.hpp>
 #include <async_generator/unraisable.hpp>
 
+#include "print_report.hpp"
+
 #include <boost/core/demangle.hpp>
 
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <typeinfo>
 
@@ -12,8 +15,9 @@ namespace async_generator {
 namespace {
 
 std::mutex hook_mutex;
-unraisablehook_type& current_hook() {
-  static unraisablehook_type* hook = new unraisablehook_type;  // outlives static destruction
+// Shared, so that a report takes the hook without copying it (a copy may allocate).
+std::shared_ptr<const unraisablehook_type>& current_hook() {
+  static auto* hook = new std::shared_ptr<const unraisablehook_type>;  // outlives static destruction
   return *hook;
 }
 
@@ -40,27 +44,61 @@ std::string describe_exception(const std::exception_ptr& e) {
   }
 }
 
+namespace detail {
+namespace {
+const char* what_of(const std::exception_ptr& e) noexcept {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  } catch (const generator_exit& x) {
+    return x.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+}  // namespace
+
+void print_report(const char* prefix, const char* message, const std::exception_ptr& e) noexcept {
+  if (!e) {
+    std::fprintf(stderr, "%s%s\n", prefix, message);
+    return;
+  }
+  try {
+    std::fprintf(stderr, "%s%s\n%s\n", prefix, message, describe_exception(e).c_str());
+  } catch (...) {
+    // Memory is short: what the exception says, without its type's name.
+    std::fprintf(stderr, "%s%s\n%s\n", prefix, message, what_of(e));
+  }
+}
+}  // namespace detail
+
 unraisablehook_type set_unraisablehook(unraisablehook_type hook) {
+  auto installed = hook ? std::make_shared<const unraisablehook_type>(std::move(hook)) : nullptr;
   std::lock_guard<std::mutex> lock(hook_mutex);
-  unraisablehook_type previous = std::move(current_hook());
-  current_hook() = std::move(hook);
+  unraisablehook_type previous = current_hook() ? *current_hook() : unraisablehook_type();
+  current_hook() = std::move(installed);
   return previous;
 }
 
 void report_unraisable(const unraisable& u) noexcept {
-  unraisablehook_type hook;
+  std::shared_ptr<const unraisablehook_type> hook;
   {
     std::lock_guard<std::mutex> lock(hook_mutex);
     hook = current_hook();
   }
   try {
     if (hook) {
-      hook(u);
+      (*hook)(u);
       return;
     }
   } catch (...) {
   }
-  std::fprintf(stderr, "Exception ignored in: %s\n%s\n", u.object.c_str(), describe_exception(u.exception).c_str());
+  if (!u.exception) {
+    std::fprintf(stderr, "Exception ignored in: %s\nNone\n", u.object.c_str());
+    return;
+  }
+  detail::print_report("Exception ignored in: ", u.object.c_str(), u.exception);
 }
 
 }  // namespace async_generator

@@ -165,6 +165,18 @@ handler_allocator<Handler, T> get_handler_allocator(const Handler& h) {
       alloc(asio::get_associated_allocator(h)));
 }
 
+// The operation an io_context's executor allocates, through the function's associated allocator
+// `Allocator`, to queue `Function` (asio::post; asio::dispatch from a thread not running the
+// context): what a reserve must hold for such a post never to need memory.
+#if ASYNC_GENERATOR_ASIO_BINDS_POSTED_FUNCTIONS
+template <class Function, class Allocator>
+using io_post_operation =
+    asio::detail::executor_op<asio::detail::binder0<Function>, Allocator, asio::detail::operation>;
+#else
+template <class Function, class Allocator>
+using io_post_operation = asio::detail::executor_op<Function, Allocator, asio::detail::operation>;
+#endif
+
 // Whether `handler` says it continues the handler running now (asio_handler_is_continuation, the
 // hook Asio's composed operations set on their intermediate handlers).
 template <class Handler>

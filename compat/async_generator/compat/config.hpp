@@ -40,6 +40,14 @@
 #define ASYNC_GENERATOR_HAS_CANCELLATION 0
 #endif
 
+// asio::post and asio::dispatch hand an executor the function wrapped in a binder0 (bind_handler)
+// since Asio 1.19 (Boost 1.77); Asio 1.18 hands it over as it is.
+#if ASYNC_GENERATOR_ASIO_VERSION >= 101900
+#define ASYNC_GENERATOR_ASIO_BINDS_POSTED_FUNCTIONS 1
+#else
+#define ASYNC_GENERATOR_ASIO_BINDS_POSTED_FUNCTIONS 0
+#endif
+
 // asio::spawn on Boost.Context fibers with completion tokens, and asio::deferred, arrived with
 // Asio 1.24 (Boost 1.80); before, spawn ran on Boost.Coroutine and deferred was experimental.
 #if ASYNC_GENERATOR_ASIO_VERSION >= 102400

@@ -5,6 +5,7 @@
 #include <async_generator/compat/asio.hpp>
 #include <async_generator/compat/fiber.hpp>
 #include <async_generator/detail/cancel_state.hpp>
+#include <async_generator/detail/close_record.hpp>
 #include <async_generator/detail/frame_state.hpp>
 #include <async_generator/detail/stack_pool.hpp>
 #include <async_generator/detail/waiter.hpp>
@@ -89,6 +90,8 @@ class frame_base {
   }
   // "<async_generator object at 0x...>", as Python names it in unraisable reports.
   std::string description() const;
+  // The same, written in `out` without allocating.
+  void describe(char (&out)[64]) const noexcept;
 
   // --- what the operations read --------------------------------------------------------------
   const asio::any_io_executor& executor() const noexcept { return ex_; }
@@ -147,6 +150,20 @@ class frame_base {
     frame_base* entry = claim_.load(std::memory_order_relaxed);
     claim_.store(nullptr, std::memory_order_release);
     if (entry != nullptr && entry != this) entry->claim_.store(nullptr, std::memory_order_release);
+  }
+
+  // --- the closes the library starts itself (lib/frame_close.cpp) ----------------------------
+  // Closes this generator for `listener` through its close record, with the reference the caller
+  // took for that close: at once when `here` and this thread runs its executor, else posted there.
+  // Allocates nothing on an io_context's executor; where that post fails (another executor, memory
+  // short), it is closed synchronously on this thread, as a drop under
+  // drop_policy::close_synchronously is, the failure reported to `registry`.
+  void start_library_close(close_listener& listener, registry_state& registry, bool here) noexcept;
+  // The generator after this one in the list of a shutdown_asyncgens (registry_state::take_all_for_shutdown).
+  frame_base* take_next_to_close() noexcept {
+    frame_base* next = closing_.next_to_close;
+    closing_.next_to_close = nullptr;
+    return next;
   }
 
   // --- the operation rules (lib/operation_rules.cpp) -----------------------------------------
@@ -222,11 +239,22 @@ class frame_base {
 
  private:
   friend class awaiting_scope;
+  friend class close_start;
+  friend struct close_record;
   friend class frame_stack;
   friend class registry_state;
 
   // lifetime
   void destroy() noexcept;
+  // Reports `error` to the unraisable hook as one in `prefix` followed by this generator's
+  // description; when memory is short, with whatever of that could be written.
+  void report_unraisable_error(std::exception_ptr error, const char* prefix = "") noexcept;
+  // the closes the library starts
+  void run_library_close() noexcept;
+  void library_close_unrun() noexcept;
+  // Closes a suspended generator on this stack, as a drop under drop_policy::close_synchronously
+  // does; returns the close's error.
+  std::exception_ptr close_here() noexcept;
   // Its execution context is gone: unwinds a started, unfinished body without running anything on
   // the context, and destroys the pending operation's handler without calling it, as Asio does.
   void tear_down() noexcept;
@@ -332,8 +360,9 @@ class frame_base {
   frame_base* registry_next_ = nullptr;
   bool in_registry_ = false;
   bool bookkept_ = false;       // no finalizer of its own: the context closes it when dropped, and at shutdown_asyncgens
-  bool shutdown_taken_ = false;  // a shutdown_asyncgens has closed it
+  bool shutdown_taken_ = false;  // a shutdown_asyncgens has closed it, or a drop has scheduled its close
   cancel_state cancel_state_;
+  close_record closing_{*this};
 };
 
 // An owning pointer to a frame (frames count their own references).

@@ -9,10 +9,9 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
-#include <functional>
 #include <memory>
 #include <mutex>
-#include <vector>
+#include <string>
 
 namespace async_generator {
 enum class drop_policy;
@@ -21,20 +20,34 @@ namespace detail {
 
 class frame_base;
 
-class registry_state : public std::enable_shared_from_this<registry_state> {
+// Waits, in a list of the registry's own, for the closes that drops have scheduled.
+class drop_close_waiter {
  public:
-  explicit registry_state(bool one_thread) noexcept : one_thread_(one_thread) {}
+  // Every one is done; `ran` is false when one was destroyed unrun (the context went first).
+  virtual void drop_closes_done(bool ran) noexcept = 0;
+  drop_close_waiter* next_waiter = nullptr;
+
+ protected:
+  ~drop_close_waiter() = default;
+};
+
+class registry_state final : public close_listener, public std::enable_shared_from_this<registry_state> {
+ public:
+  explicit registry_state(bool one_thread);
   // Its context is an io_context made for one thread (compat::made_for_one_thread).
   bool one_thread() const noexcept { return one_thread_; }
+
   // Tracks `f`, which has just started; false when the context is gone.
   bool add(frame_base* f) noexcept;
   // What to do with `f`, dropped: schedule its aclose (true; it stays alive until then), or close
   // it here as usual (false; it is marked when its context is gone).
   bool adopt_dropped(frame_base* f) noexcept;
-  std::vector<generator_ref> take_all_for_shutdown();
-  // Calls `done` once no close scheduled by a drop is pending (false, without calling it: none is).
-  bool wait_for_drop_closes(std::function<void()> done);
-  void drop_close_finished() noexcept;
+  // Marks shutdown_asyncgens called, and takes the live, started generators no shutdown has taken:
+  // each with a reference for its close, listed through their close records (take_next_to_close),
+  // in the record's order. Returns the first, and their count in `count`.
+  frame_base* take_all_for_shutdown(std::size_t& count) noexcept;
+  // Lists `waiter`, told once no close scheduled by a drop is pending (false, without listing it: none is).
+  bool wait_for_drop_closes(drop_close_waiter& waiter) noexcept;
   // The context is being destroyed: tears down every generator of the record (frame_base::tear_down).
   void shutdown() noexcept;
 
@@ -52,15 +65,23 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
   bool gone() const noexcept { return context_gone_.load(std::memory_order_acquire); }
 
   void report(const asyncgen_error& error) noexcept;
-  void report_close_error(const generator_ref& g, std::exception_ptr e) noexcept;
+  // Reports `e` with the message `before` + the description of `g` (when not null) + `after`. When
+  // memory is short, the message is written in a string kept for this; while another report uses
+  // that one, it is left empty.
+  void report_about(const char* before, frame_base* g, const char* after, std::exception_ptr e) noexcept;
+  void report_close_error(frame_base& g, std::exception_ptr e) noexcept;
 
   drop_policy set_policy(drop_policy p);
   asyncgen_exception_handler set_handler(asyncgen_exception_handler h);
 
   static void mark_context_gone(frame_base* f) noexcept;
 
+  // The end of a close that a drop scheduled.
+  void close_done(frame_ptr<frame_base> generator, std::exception_ptr error, bool ran) noexcept override;
+
  private:
   void unlink(frame_base* f) noexcept;
+  void drop_close_finished(bool ran) noexcept;
 
   const bool one_thread_;
   std::mutex mutex_;
@@ -69,8 +90,12 @@ class registry_state : public std::enable_shared_from_this<registry_state> {
   bool shutdown_called_ = false;
   int policy_ = 0;  // a drop_policy
   std::size_t drop_closes_pending_ = 0;
-  std::vector<std::function<void()>> drop_close_waiters_;
-  asyncgen_exception_handler handler_;
+  bool drop_close_unrun_ = false;  // one of the pending ones was destroyed unrun
+  drop_close_waiter* drop_close_waiters_ = nullptr;
+  // Shared, so that a report takes the handler without copying it (a copy may allocate).
+  std::shared_ptr<const asyncgen_exception_handler> handler_;
+  std::string spare_message_;  // reserved when made: the message of a report when memory is short
+  std::atomic<bool> spare_message_lent_{false};
 };
 
 // The registry of `context` (made on first use).
